@@ -1,0 +1,32 @@
+"""The project's one domain exception, turned into a clear message by pages and the API alike."""
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A business rule refused the request. `field` names the input it is about, if any."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+    def as_dict(self) -> dict:
+        return {self.field or "detail": [self.message]} if self.field else {"detail": self.message}
+
+
+class ConflictError(DomainError):
+    """Somebody else changed the object first (409 in the API)."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status_code)
+    return exception_handler(exc, context)

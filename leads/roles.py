@@ -1,0 +1,89 @@
+"""Roles are Django groups; this is the one place that says which permissions each holds.
+
+A data migration calls sync_roles(); later issues add their permissions here and add a migration
+that calls it again.
+"""
+
+MARKETING = "marketing"
+SALES_REP = "sales_rep"
+SALES_MANAGER = "sales_manager"
+ADMIN = "admin"
+ROLES = (MARKETING, SALES_REP, SALES_MANAGER, ADMIN)
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MARKETING: [
+        "leads.view_all_contacts",
+        "leads.view_contact",
+        "leads.add_contact",
+        "leads.change_contact",
+        "leads.change_stage",
+        "leads.import_contacts",
+        "leads.view_company",
+        "leads.add_company",
+        "leads.change_company",
+        "leads.view_activityevent",
+        "leads.add_activityevent",
+    ],
+    SALES_REP: [
+        "leads.view_contact",
+        "leads.change_contact",
+        "leads.change_stage",
+        "leads.view_company",
+        "leads.view_activityevent",
+    ],
+    SALES_MANAGER: [
+        "leads.view_all_contacts",
+        "leads.view_contact",
+        "leads.change_contact",
+        "leads.change_stage",
+        "leads.view_company",
+        "leads.change_company",
+        "leads.view_activityevent",
+    ],
+    ADMIN: ["*"],  # every permission of LeadBridge's own apps
+}
+OWN_APPS = ("leads", "scoring", "handoff", "feedback")
+
+
+def sync_roles(apps, schema_editor=None) -> None:
+    """Create the role groups and give each exactly the permissions listed above."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        if perms == ["*"]:
+            wanted = Permission.objects.filter(content_type__app_label__in=OWN_APPS)
+        else:
+            wanted = Permission.objects.none()
+            for perm in perms:
+                app_label, codename = perm.split(".")
+                wanted = wanted | Permission.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
+            missing = set(perms) - {
+                f"{p.content_type.app_label}.{p.codename}"
+                for p in wanted.select_related("content_type")
+            }
+            if missing:
+                raise RuntimeError(f"Role {role} names unknown permissions: {sorted(missing)}")
+        group.permissions.set(wanted)
+
+
+def is_admin(user) -> bool:
+    return user.is_superuser or user.groups.filter(name=ADMIN).exists()
+
+
+def role_names(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    names = set(user.groups.values_list("name", flat=True))
+    if user.is_superuser:
+        names.add(ADMIN)
+    return names

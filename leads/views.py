@@ -1,0 +1,167 @@
+"""HTML pages of the leads domain: parse the request, call a selector or service, render."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from csp.decorators import csp_update
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.views import SpectacularSwaggerSplitView
+
+from leads.exceptions import DomainError
+from leads.forms import ContactPageFilter, StageChangeForm
+from leads.models import ActivityEvent, Contact, StageChange
+from leads.selectors import contact_get_for_user, contacts_for_user, stage_stays
+from leads.services import stage_change
+
+PAGE_SIZE = 25
+TIMELINE_EVENTS = 100
+# Sort keys a URL may ask for (anything else falls back to the default), newest first by default.
+SORTS = {
+    "name": ("last_name", "first_name"),
+    "email": ("email",),
+    "company": ("company__name",),
+    "stage": ("lifecycle_stage",),
+    "created": ("created_at",),
+}
+DEFAULT_SORT = "-created"
+
+
+def home(request):
+    return redirect("contacts")
+
+
+def _ordering(sort: str) -> list:
+    desc = sort.startswith("-")
+    fields = SORTS[sort.lstrip("-")]
+    ordering = [F(f).desc(nulls_last=True) if desc else F(f).asc(nulls_last=True) for f in fields]
+    return [*ordering, "-id" if desc else "id"]
+
+
+@require_GET
+def contact_list(request):
+    filterset = ContactPageFilter(
+        request.GET or None,
+        queryset=contacts_for_user(user=request.user),
+        request=request,
+        user=request.user,
+    )
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    if sort.lstrip("-") not in SORTS:
+        sort = DEFAULT_SORT
+    valid = not filterset.is_bound or filterset.is_valid()
+    contacts = filterset.qs.order_by(*_ordering(sort)) if valid else Contact.objects.none()
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "sort": sort,
+        "sort_field": sort.lstrip("-"),
+        "sort_desc": sort.startswith("-"),
+        "filters_valid": valid,
+        "more_filters_open": any(
+            request.GET.get(name)
+            for name in (
+                "source",
+                "campaign",
+                "industry",
+                "country",
+                "created_after",
+                "created_before",
+            )
+        ),
+    }
+    # htmx swaps only the results; a history restore or a plain request gets the whole page.
+    template = "leads/contact_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # "event" or "stage"
+    item: ActivityEvent | StageChange
+
+
+def _contact_page(request, contact: Contact, form: StageChangeForm | None, status: int = 200):
+    history = list(
+        StageChange.objects.filter(contact=contact)
+        .select_related("actor_user")
+        .order_by("changed_at", "id")
+    )
+    stays = stage_stays(contact=contact)
+    events = list(contact.events.order_by("-occurred_at", "-id")[:TIMELINE_EVENTS])
+    event_count = contact.events.count() if len(events) == TIMELINE_EVENTS else len(events)
+    timeline = sorted(
+        [TimelineItem(e.occurred_at, "event", e) for e in events]
+        + [TimelineItem(c.changed_at, "stage", c) for c in history],
+        key=lambda t: t.at,
+        reverse=True,
+    )
+    can_change_stage = request.user.has_perm("leads.change_stage")
+    if form is None and can_change_stage:
+        form = StageChangeForm(current_stage=contact.lifecycle_stage)
+    context = {
+        "contact": contact,
+        "company": contact.company,
+        "history": list(zip(reversed(history), reversed(stays), strict=False)),
+        "current_stay": stays[-1] if stays else None,
+        "timeline": timeline,
+        "event_count": event_count,
+        "timeline_limit": TIMELINE_EVENTS,
+        "form": form,
+        "can_change_stage": can_change_stage,
+    }
+    return render(request, "leads/contact_detail.html", context, status=status)
+
+
+@require_GET
+def contact_detail(request, pk: int):
+    return _contact_page(request, contact_get_for_user(user=request.user, pk=pk), None)
+
+
+@require_POST
+def contact_stage_change(request, pk: int):
+    contact = contact_get_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm("leads.change_stage"):
+        raise PermissionDenied
+    form = StageChangeForm(request.POST, current_stage=contact.lifecycle_stage)
+    if form.is_valid():
+        try:
+            change = stage_change(
+                contact=contact,
+                to_stage=form.cleaned_data["to_stage"],
+                reason=form.cleaned_data["reason"],
+                override=form.cleaned_data["override"],
+                by=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, f"Moved to {change.get_to_stage_display()} ({change.reason})."
+            )
+            return redirect("contact", pk=contact.pk)
+    return _contact_page(request, contact, form, status=400)
+
+
+# Swagger UI's page carries a small inline <style> and its components set style attributes:
+# only this page allows inline styles; scripts stay 'self' (the split view serves its init
+# script as a separate file).
+_swagger = SpectacularSwaggerSplitView.as_view(url_name="schema", title="LeadBridge API")
+
+
+@csp_update({"style-src": ["'unsafe-inline'"]})
+def api_docs(request):
+    """/api/docs/: a page for people, so login redirects like every other page."""
+    return _swagger(request)
