@@ -1,11 +1,13 @@
 """Benchmark `manage.py import_events` on PostgreSQL.
 
 Usage:
-  DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadbridge_imports DEBUG=1 \
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadbridge DEBUG=1 \
     .venv/bin/python bench/import_events.py --events 1000000
 
 Generates an NDJSON (or CSV) file of N events for existing contacts (creates 1,000 contacts if
-there are none), runs the import, prints events/s, then runs it again to show idempotency.
+there are none), runs the import, prints events/s and checks that exactly N events were stored,
+then runs it again: the second run must store nothing (idempotent on source + external_id).
+--indexes auto|keep|rebuild is passed to events_import (see leads/importing.py).
 """
 
 import argparse
@@ -27,7 +29,7 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from leads.importing import events_import  # noqa: E402
+from leads.importing import INDEX_MODES, events_import  # noqa: E402
 from leads.models import ActivityEvent, Contact, EventType, LifecycleStage  # noqa: E402
 
 
@@ -35,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--format", choices=["ndjson", "csv"], default="ndjson")
+    parser.add_argument("--indexes", choices=INDEX_MODES, default="auto")
     args = parser.parse_args()
 
     ids = list(Contact.objects.values_list("pk", flat=True)[:100_000])
@@ -75,17 +78,27 @@ def main() -> None:
             else:
                 fh.write(json.dumps(row) + "\n")
     before = ActivityEvent.objects.count()
+    report = tmp.with_suffix(".rejected.csv")
+    print(f"{before:,} events in the table; importing {args.events:,} {args.format} lines")
     started = time.perf_counter()
-    result = events_import(path=tmp, report_path=tmp.with_suffix(".rejected.csv"))
+    result = events_import(path=tmp, report_path=report, indexes=args.indexes)
     elapsed = time.perf_counter() - started
     print(
         f"{args.events:,} lines in {elapsed:.1f} s: {args.events / elapsed:,.0f} events/s "
-        f"(created {result.created:,}, rejected {len(result.rejected)})"
+        f"(created {result.created:,}, rejected {len(result.rejected)}, "
+        f"indexes rebuilt: {result.indexes_rebuilt})"
     )
-    assert ActivityEvent.objects.count() - before == args.events
+    stored = ActivityEvent.objects.count() - before
+    assert stored == result.created == args.events, (stored, result.created)
     started = time.perf_counter()
-    again = events_import(path=tmp, report_path=tmp.with_suffix(".rejected.csv"))
-    print(f"second run: created {again.created}, {time.perf_counter() - started:.1f} s")
+    again = events_import(path=tmp, report_path=report, indexes=args.indexes)
+    elapsed = time.perf_counter() - started
+    print(
+        f"second run: created {again.created}, duplicates {again.duplicates:,}, {elapsed:.1f} s "
+        f"({args.events / elapsed:,.0f} lines/s)"
+    )
+    assert again.created == 0 and ActivityEvent.objects.count() - before == args.events
+    report.unlink()
     tmp.unlink()
 
 

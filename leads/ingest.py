@@ -38,6 +38,7 @@ MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EVENT_TYPES = frozenset(EventType.values)
 NEW_CONTACT_REASON = "Created from an activity event"
+IMPORT_ACTOR = "import"  # StageChange.actor_system when the file import (by=None) creates contacts
 
 _SOURCE_MAX = ActivityEvent._meta.get_field("source").max_length
 _EXTERNAL_ID_MAX = ActivityEvent._meta.get_field("external_id").max_length
@@ -78,7 +79,8 @@ def events_ingest(*, items: list[Any], by, now: datetime | None = None) -> list[
     """Store a batch of events for user `by`; one outcome per item, in order.
 
     The caller checks the batch size and `leads.add_activityevent`; contacts named by id must be
-    visible to `by` (contacts_for_user).
+    visible to `by` (contacts_for_user). `by=None` is the trusted file import
+    (leads.importing): every contact is visible and new contacts' history names IMPORT_ACTOR.
     """
     now = now or timezone.now()
     tz = timezone.get_current_timezone()
@@ -267,8 +269,11 @@ def _one_of(values, pg_type: str):
 
 def _resolve_contacts(items: list[_Item], *, by, now: datetime, outcomes: list) -> list[_Item]:
     """Fill contact_id on every item; reject unknown or invisible contacts; create new emails."""
-    visible = contacts_for_user(user=by).order_by()
-    see_all = by.has_perm("leads.view_all_contacts")
+    if by is None:
+        visible, see_all = Contact.objects.order_by(), True
+    else:
+        visible = contacts_for_user(user=by).order_by()
+        see_all = by.has_perm("leads.view_all_contacts")
 
     ids = {item.contact_id for item in items if item.contact_id is not None}
     known_ids = (
@@ -341,7 +346,7 @@ def _contacts_create(emails: list[str], *, by, now: datetime) -> dict[str, int]:
                         to_stage=LifecycleStage.LEAD,
                         changed_at=now,
                         actor_user=by,
-                        actor_system="",
+                        actor_system="" if by is not None else IMPORT_ACTOR,
                         reason=NEW_CONTACT_REASON,
                     )
                     for contact in contacts

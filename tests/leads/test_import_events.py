@@ -85,7 +85,7 @@ def test_rejected_lines_are_reported_with_line_and_reason_and_not_written(tmp_pa
     assert reasons[3].startswith("event_type")
     assert reasons[4].startswith("occurred_at")
     assert "future" in reasons[5]
-    assert reasons[6].startswith("contact: unknown id")
+    assert reasons[6] == "contact: No such contact."
     assert reasons[7].startswith("email")
     assert reasons[8].startswith("properties")
     lines = list(csv.reader(report.open()))
@@ -133,3 +133,158 @@ def test_command_prints_counts_and_writes_report_next_to_input(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "created: 1" in out and "rejected: 1" in out
     assert (tmp_path / "events.csv.rejected.csv").exists()
+
+
+# Lines near the edges of the fast path's shapes: each must get the same verdict (and the same
+# stored values) as the API's validator gives it, whichever path takes it.
+EDGE_CASES = [
+    {"occurred_at": "2024-02-29T10:00:00Z"},
+    {"occurred_at": "2023-02-29T10:00:00Z"},
+    {"occurred_at": "2023-04-31T10:00:00+02:00"},
+    {"occurred_at": "2024-01-01T24:00:00Z"},
+    {"occurred_at": "2024-01-01T23:59:60Z"},
+    {"occurred_at": "2024-01-01T10:00:00+23:00"},
+    {"occurred_at": "2024-01-01T10:00:00.1234567Z"},
+    {"occurred_at": "2024-01-01T10:00:00.5-05:30"},
+    {"occurred_at": "2024-01-01 10:00:00"},
+    {"occurred_at": "2024-01-01T10:00"},
+    {"occurred_at": "2024-01-01"},
+    {"occurred_at": "yesterday"},
+    {"occurred_at": "0000-01-01T10:00:00Z"},
+    {"occurred_at": 1700000000},
+    {"contact": "{pk}"},
+    {"contact": "0{pk}"},
+    {"contact": 0},
+    {"contact": True},
+    {"contact": "{pk}.0"},
+    {"contact": None, "email": "Someone@Example.COM"},
+    {"contact": None, "email": " spaced@example.com "},
+    {"contact": None, "email": "not an email"},
+    {"contact": None, "email": "user@localhost"},
+    {"email": "both@example.com"},
+    {"event_type": "Page_View"},
+    {"event_type": None},
+    {"source": " padded "},
+    {"source": "Café"},
+    {"source": None},
+    {"source": "x" * 101},
+    {"external_id": 12},
+    {"properties": None},
+    {"properties": []},
+    {"properties": {"nested": {"a": [1, None, "ü"]}}},
+]
+
+
+def _edge_line(case: dict, pk: int, number: int) -> str:
+    line = {
+        "contact": pk,
+        "event_type": "page_view",
+        "occurred_at": "2024-06-01T12:00:00Z",
+        "source": "edge",
+        "external_id": f"edge{number}",
+        **case,
+    }
+    if isinstance(line["contact"], str):
+        line["contact"] = line["contact"].replace("{pk}", str(pk))
+    return json.dumps(line)
+
+
+def test_every_line_gets_the_verdict_the_api_validator_gives(tmp_path):
+    from leads.ingest import _validate
+
+    contact = ContactFactory()
+    now = timezone.now()
+    lines = [_edge_line(case, contact.pk, n) for n, case in enumerate(EDGE_CASES)]
+    exponent = '{"contact": %se0, "event_type": "page_view", "occurred_at": "2024-01-01 10:00:00"}'
+    lines.append(exponent % contact.pk)
+    lines.append("{not json")
+    lines.append('{"contact": 1, "event_type": "page_view", "occurred_at": NaN}')
+    path = tmp_path / "edge.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+
+    result = events_import(path=path, now=now)
+
+    rejected = dict(result.rejected)
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line, parse_constant=lambda name: 1 / 0)
+        except (ValueError, ZeroDivisionError):
+            assert number in rejected, line
+            continue
+        item, errors = _validate(0, record, now=now)
+        if errors:
+            assert number in rejected, line
+            assert rejected[number].split(":")[0] in {*errors, "line"}, (line, rejected[number])
+            continue
+        assert number not in rejected, (line, rejected.get(number))
+        stored = ActivityEvent.objects.get(source=item.source, external_id=item.external_id)
+        assert stored.occurred_at == item.occurred_at, line
+        assert stored.properties == item.properties, line
+        if item.email:
+            assert stored.contact.email == item.email
+    assert result.created == len(lines) - len(rejected)
+
+
+def test_blank_lines_are_skipped_and_line_numbers_match_the_file(tmp_path):
+    contact = ContactFactory()
+    good = json.dumps(
+        {
+            "contact": contact.pk,
+            "event_type": "page_view",
+            "occurred_at": "2024-06-01T12:00:00Z",
+            "properties": {"path": "C:\\temp\tx"},
+        }
+    )
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(f"{good}\r\n\n   \n{{bad\n{good}".encode() + b"\n\x00oops\n")
+
+    result = events_import(path=path)
+
+    assert result.created == 2
+    assert [number for number, _ in result.rejected] == [4, 6]
+    assert ActivityEvent.objects.filter(contact=contact).first().properties == {
+        "path": "C:\\temp\tx"
+    }
+
+
+def test_a_csv_row_with_a_missing_cell_is_reported_and_the_rest_imported(tmp_path):
+    contact = ContactFactory()
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "contact,event_type,occurred_at,external_id\n"
+        f"{contact.pk},page_view,2024-06-01T12:00:00Z,a\n"
+        f"{contact.pk},page_view\n"
+        f"{contact.pk},email_open,2024-06-01T12:00:00Z,b\n"
+    )
+
+    result = events_import(path=path)
+
+    assert result.created == 2
+    assert [number for number, _ in result.rejected] == [3]
+    assert result.rejected[0][1].startswith("occurred_at")
+
+
+@pytest.mark.postgres
+def test_rebuilding_indexes_leaves_the_same_indexes(tmp_path):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("index rebuild is PostgreSQL only")
+
+    def indexes():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'leads_activityevent'"
+                " ORDER BY indexdef"
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    contact = ContactFactory()
+    before = indexes()
+    path = tmp_path / "events.csv"
+    _write_csv(path, [_event(contact=contact.pk, external_id=f"e{i}") for i in range(3)])
+
+    result = events_import(path=path, indexes="rebuild")
+
+    assert result.indexes_rebuilt and result.created == 3
+    assert indexes() == before

@@ -1,0 +1,21 @@
+"""The set-based scoring engine: SQL generated from a ModelSpec, run per chunk of contacts."""
+
+from scoring.engine.query import Scope, scoring_query, window_start
+from scoring.engine.run import (
+    ChunkStats,
+    ContactResult,
+    compute_chunk,
+    contact_id_chunks,
+    score_chunk,
+)
+
+__all__ = [
+    "ChunkStats",
+    "ContactResult",
+    "Scope",
+    "compute_chunk",
+    "contact_id_chunks",
+    "score_chunk",
+    "scoring_query",
+    "window_start",
+]

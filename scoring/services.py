@@ -1,0 +1,223 @@
+"""Writes for scoring models: the draft editor, publishing, rollback; plus version diffs."""
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from leads.exceptions import DomainError
+from scoring.models import Disqualifier, EngagementRule, FitRule, ModelVersion, ScoringModel
+from scoring.spec import RULE_KINDS, ModelSpec, settings_from_dict, spec_from_draft
+
+RULE_MODELS = {
+    "fit_rules": FitRule,
+    "engagement_rules": EngagementRule,
+    "disqualifiers": Disqualifier,
+}
+DraftRuleRow = FitRule | EngagementRule | Disqualifier
+MODEL_FIELDS = ("name", "description", "priority", "is_active") + ModelSpec.SETTINGS + ("segment",)
+
+
+def _kind_of(rule: DraftRuleRow) -> str:
+    return next(kind for kind, cls in RULE_MODELS.items() if isinstance(rule, cls))
+
+
+def _validated_rule_values(kind: str, data: dict, key: str) -> dict:
+    """Validate one rule through its spec class; return the row's normalised column values."""
+    spec = RULE_KINDS[kind].from_dict({**data, "key": key})
+    values = spec.to_dict()
+    values.pop("key")
+    return values
+
+
+def _validated_model_values(data: dict) -> tuple[dict, object]:
+    name = (data.get("name") or "").strip() if isinstance(data.get("name"), str) else ""
+    if not name or len(name) > 100:
+        raise DomainError("Enter a name of up to 100 characters.", field="name")
+    values = settings_from_dict(data)
+    values["segment"] = [
+        {"field": c.field, "operator": c.operator, "value": c.value} for c in values["segment"]
+    ]
+    priority = data.get("priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > 10_000:
+        raise DomainError("Enter a whole number from -10000 to 10000.", field="priority")
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        raise DomainError("Enter text.", field="description")
+    is_active = data.get("is_active", True)
+    if not isinstance(is_active, bool):
+        raise DomainError("Choose yes or no.", field="is_active")
+    return {**values, "name": name, "priority": priority, "description": description}, is_active
+
+
+def model_create(*, data: dict, by: AbstractBaseUser | None, now: datetime | None = None):
+    """Create a scoring model (its draft settings; rules are added separately)."""
+    values, is_active = _validated_model_values(data)
+    try:
+        with transaction.atomic():
+            return ScoringModel.objects.create(
+                **values,
+                is_active=is_active,
+                created_by=by,
+                draft_changed_at=now or timezone.now(),
+            )
+    except IntegrityError:
+        raise DomainError("A scoring model with this name exists.", field="name") from None
+
+
+def model_update(*, model: ScoringModel, data: dict, now: datetime | None = None) -> ScoringModel:
+    current = {name: getattr(model, name) for name in MODEL_FIELDS}
+    values, is_active = _validated_model_values({**current, **data})
+    values["is_active"] = is_active
+    changed = [k for k, v in values.items() if getattr(model, k) != v]
+    if not changed:
+        return model
+    for k in changed:
+        setattr(model, k, values[k])
+    model.draft_changed_at = now or timezone.now()
+    try:
+        with transaction.atomic():
+            model.save(update_fields=[*changed, "draft_changed_at", "updated_at"])
+    except IntegrityError:
+        raise DomainError("A scoring model with this name exists.", field="name") from None
+    return model
+
+
+def _touch(model: ScoringModel) -> None:
+    model.draft_changed_at = timezone.now()
+    model.save(update_fields=["draft_changed_at", "updated_at"])
+
+
+@transaction.atomic
+def rule_add(*, model: ScoringModel, kind: str, data: dict) -> DraftRuleRow:
+    """Append a draft rule of `kind` (fit_rules, engagement_rules or disqualifiers)."""
+    if kind not in RULE_MODELS:
+        raise DomainError("Unknown rule kind.", field="kind")
+    cls = RULE_MODELS[kind]
+    rule = cls(model=model)
+    values = _validated_rule_values(kind, data, rule.key)
+    last = cls.objects.filter(model=model).aggregate(m=Max("position"))["m"]
+    rule = cls.objects.create(model=model, key=rule.key, position=(last or 0) + 1, **values)
+    _touch(model)
+    return rule
+
+
+@transaction.atomic
+def rule_update(*, rule: DraftRuleRow, data: dict) -> DraftRuleRow:
+    kind = _kind_of(rule)
+    current = (
+        RULE_KINDS[kind]
+        .from_dict(
+            {"key": rule.key, **{f.name: getattr(rule, f.name) for f in rule._meta.concrete_fields}}
+        )
+        .to_dict()
+    )
+    values = _validated_rule_values(kind, {**current, **data}, rule.key)
+    changed = [k for k, v in values.items() if getattr(rule, k) != v]
+    for k in changed:
+        setattr(rule, k, values[k])
+    if changed:
+        rule.save(update_fields=changed)
+        _touch(rule.model)
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, rule: DraftRuleRow) -> None:
+    model = rule.model
+    rule.delete()
+    _touch(model)
+
+
+@transaction.atomic
+def rule_reorder(*, model: ScoringModel, kind: str, ordered_ids: list[int]) -> None:
+    """Set the order of a model's rules of `kind`; `ordered_ids` must list each exactly once."""
+    if kind not in RULE_MODELS:
+        raise DomainError("Unknown rule kind.", field="kind")
+    rules = {r.pk: r for r in RULE_MODELS[kind].objects.select_for_update().filter(model=model)}
+    if sorted(ordered_ids) != sorted(rules):
+        raise DomainError("List every rule of this model exactly once.", field="ordered_ids")
+    for position, pk in enumerate(ordered_ids, start=1):
+        rules[pk].position = position
+    RULE_MODELS[kind].objects.bulk_update(rules.values(), ["position"])
+    _touch(model)
+
+
+def _publish(*, model: ScoringModel, spec: ModelSpec, by, note: str, now) -> ModelVersion:
+    latest = model.versions.order_by("-number").first()
+    definition = spec.to_dict()
+    if latest is not None and latest.definition == definition:
+        raise DomainError(f"Nothing changed since version {latest.number}.", field="note")
+    return ModelVersion.objects.create(
+        model=model,
+        number=(latest.number + 1) if latest else 1,
+        definition=definition,
+        note=note.strip()[:2000],
+        published_by=by,
+        published_at=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def model_publish(
+    *, model: ScoringModel, by: AbstractBaseUser | None, note: str, now: datetime | None = None
+) -> ModelVersion:
+    """Freeze the draft as the next version. Starting the full rescore is the caller's job."""
+    model = ScoringModel.objects.select_for_update().get(pk=model.pk)
+    return _publish(model=model, spec=spec_from_draft(model), by=by, note=note, now=now)
+
+
+@transaction.atomic
+def model_rollback(
+    *,
+    model: ScoringModel,
+    version: ModelVersion,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> ModelVersion:
+    """Publish `version`'s definition as a new version; the draft becomes that definition."""
+    if version.model_id != model.pk:
+        raise DomainError("That version belongs to another model.", field="version")
+    model = ScoringModel.objects.select_for_update().get(pk=model.pk)
+    spec = ModelSpec.from_dict(version.definition)
+    for name in ModelSpec.SETTINGS:
+        setattr(model, name, getattr(spec, name))
+    model.segment = version.definition["segment"]
+    model.draft_changed_at = now or timezone.now()
+    model.save(update_fields=[*ModelSpec.SETTINGS, "segment", "draft_changed_at", "updated_at"])
+    for kind, cls in RULE_MODELS.items():
+        cls.objects.filter(model=model).delete()
+        rows = []
+        for position, rule in enumerate(version.definition[kind], start=1):
+            values = _validated_rule_values(kind, rule, rule["key"])
+            rows.append(cls(model=model, key=rule["key"], position=position, **values))
+        cls.objects.bulk_create(rows)
+    note = f"Rolled back to version {version.number}"
+    return _publish(model=model, spec=spec, by=by, note=note, now=now)
+
+
+def version_diff(a: ModelVersion, b: ModelVersion) -> dict:
+    """What changed from version a to version b: settings, segment, and rules matched by key."""
+    old, new = a.definition, b.definition
+    diff: dict = {
+        "settings": {
+            name: {"from": old.get(name), "to": new.get(name)}
+            for name in (*ModelSpec.SETTINGS, "segment")
+            if old.get(name) != new.get(name)
+        }
+    }
+    for kind in RULE_KINDS:
+        before = {r["key"]: r for r in old.get(kind, [])}
+        after = {r["key"]: r for r in new.get(kind, [])}
+        diff[kind] = {
+            "added": [after[k] for k in after if k not in before],
+            "removed": [before[k] for k in before if k not in after],
+            "changed": [
+                {"from": before[k], "to": after[k]}
+                for k in after
+                if k in before and before[k] != after[k]
+            ],
+        }
+    return diff
