@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export LEADBRIDGE_PORT := $(PORT)
 
-.PHONY: install run test lint bench-ingest clean
+.PHONY: install run test lint clean
 
 $(BIN)/.installed: requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
