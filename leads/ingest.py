@@ -158,6 +158,8 @@ def _validate(index: int, raw: Any, *, now: datetime, tz=None) -> tuple[_Item | 
         properties_json = json.dumps(properties)
         if _JSON_NUL.search(properties_json):
             errors["properties"] = ["May not contain NUL characters (\\u0000)."]
+        elif not _is_unicode_text(properties):
+            errors["properties"] = [_LONE_SURROGATE]
 
     source = _optional_str(raw, "source", _SOURCE_MAX, errors)
     external_id = _optional_str(raw, "external_id", _EXTERNAL_ID_MAX, errors)
@@ -189,6 +191,18 @@ def _validate(index: int, raw: Any, *, now: datetime, tz=None) -> tuple[_Item | 
         contact_id=contact_id,
         email=email,
     ), {}
+
+
+_LONE_SURROGATE = "Contains an unpaired UTF-16 surrogate (e.g. \\ud800), which is not valid text."
+
+
+def _is_unicode_text(value: Any) -> bool:
+    """False when a string in value holds an unpaired surrogate, which PostgreSQL refuses."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_datetime(value: Any, errors: dict, tz) -> datetime | None:
@@ -224,6 +238,8 @@ def _optional_str(raw: dict, field: str, max_length: int, errors: dict) -> str:
     value = value.strip()
     if "\x00" in value:
         errors[field] = ["May not contain NUL characters."]
+    elif not _is_unicode_text(value):
+        errors[field] = [_LONE_SURROGATE]
     elif len(value) > max_length:
         errors[field] = [f"Ensure this field has no more than {max_length} characters."]
     return value

@@ -219,6 +219,19 @@ def test_wrong_values_are_rejected_naming_the_field(api_as, marketer, contact, o
     assert ActivityEvent.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("properties", {"asset": "\ud800"}), ("properties", {"\udc00": 1}), ("source", "w\ud83d")],
+)
+def test_unpaired_surrogate_is_rejected_not_a_server_error(api_as, marketer, contact, field, value):
+    # json.dumps escapes the lone surrogate as \udXXX; PostgreSQL's jsonb and text refuse it.
+    body = json.dumps(event(contact=contact.pk, **{field: value}))
+    resp = api_as(marketer).post(URL, body, content_type="application/json")
+    assert resp.status_code == 400
+    assert list(resp.json()[0]["errors"]) == [field]
+    assert ActivityEvent.objects.count() == 0
+
+
 def test_event_without_a_contact_is_rejected(api_as, marketer):
     resp = post(api_as(marketer), event())
     assert resp.json()[0]["errors"] == {
