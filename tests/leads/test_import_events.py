@@ -288,3 +288,21 @@ def test_rebuilding_indexes_leaves_the_same_indexes(tmp_path):
 
     assert result.indexes_rebuilt and result.created == 3
     assert indexes() == before
+
+
+def test_a_line_with_an_unpaired_surrogate_is_rejected_and_the_rest_stored(tmp_path):
+    contact = ContactFactory()
+    path = tmp_path / "events.ndjson"
+    lines = [
+        {**_event(contact=contact.pk, external_id=key), "properties": properties}
+        for key, properties in (("ok", {"url": "/pricing"}), ("bad", {"asset": "\ud800"}))
+    ]
+    path.write_text(
+        "".join(json.dumps({k: v for k, v in line.items() if v != ""}) + "\n" for line in lines)
+    )
+
+    result = events_import(path=path)
+
+    assert result.created == 1
+    assert dict(result.rejected)[2].startswith("properties:")
+    assert list(ActivityEvent.objects.values_list("external_id", flat=True)) == ["ok"]
