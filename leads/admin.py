@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from leads.models import ActivityEvent, Company, Contact, StageChange
+from leads.models import ActivityEvent, Company, Contact, ImportJob, StageChange
 from leads.services import contact_create
 
 
@@ -85,4 +85,29 @@ class StageChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Read-only: jobs are written by the import service; admins look and delete old ones."""
+
+    list_display = [
+        "original_filename",
+        "created_by",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "rejected_count",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["original_filename", "created_by__username"]
+    exclude = ["rejected_rows"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
