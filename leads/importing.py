@@ -420,7 +420,7 @@ def _import_postgres(
         _resolve_emails(cur, now=now)
 
         rebuild = indexes == "rebuild" or (indexes == "auto" and _rebuild_pays(cur, fast))
-        dropped = _drop_secondary_indexes(cur) if rebuild else []
+        dropped = event_indexes_drop(cur) if rebuild else []
         cur.execute(
             f"INSERT INTO {_EVENTS} (contact_id, event_type, properties, occurred_at, source,"
             " external_id, received_at)"
@@ -434,7 +434,7 @@ def _import_postgres(
             # Pending (deferred) foreign-key checks must run before an index can be built.
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
             cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for definition in dropped:
+            for _name, definition in dropped:
                 cur.execute(definition)
         result.indexes_rebuilt = bool(dropped)
         cur.execute("DROP TABLE import_event_raw, import_event_row")
@@ -540,20 +540,28 @@ def _resolve_emails(cur, *, now: datetime) -> None:
 
 
 def _rebuild_pays(cur, rows: int) -> bool:
+    return rows > 0 and rows >= REBUILD_SHARE * events_estimated_rows(cur)
+
+
+def events_estimated_rows(cur) -> float:
+    """The planner's estimate of the events table's size (cheap; no count)."""
     cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [_EVENTS])
-    return rows > 0 and rows >= REBUILD_SHARE * cur.fetchone()[0]
+    return cur.fetchone()[0]
 
 
-def _drop_secondary_indexes(cur) -> list[str]:
-    """Drop the events table's non-unique indexes; return the statements that recreate them."""
+def event_indexes_drop(cur) -> list[tuple[str, str]]:
+    """Drop the events table's non-unique indexes; return (name, statement that recreates it).
+
+    The unique (source, external_id) index stays, so idempotent inserts still work meanwhile.
+    """
     cur.execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
         " JOIN pg_class c ON c.oid = i.indexrelid"
-        " WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary",
+        " WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary"
+        " ORDER BY c.relname",
         [_EVENTS],
     )
-    definitions = []
-    for name, definition in cur.fetchall():
+    indexes = cur.fetchall()
+    for name, _definition in indexes:
         cur.execute(f'DROP INDEX "{name}"')
-        definitions.append(definition)
-    return definitions
+    return indexes

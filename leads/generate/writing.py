@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
+from leads.importing import event_indexes_drop, events_estimated_rows
 from leads.models import ActivityEvent
 
 
@@ -65,23 +66,11 @@ def event_indexes_dropped(*, mode: str = "auto", adding: int, log: Callable[[str
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table]
-        )
-        existing = cursor.fetchone()[0]
+        existing = events_estimated_rows(cursor)
         if mode == "auto" and (adding < 1_000_000 or adding <= existing):
             yield
             return
-        cursor.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
-            " JOIN pg_class c ON c.oid = i.indexrelid"
-            " WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary"
-            " ORDER BY c.relname",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        indexes = event_indexes_drop(cursor)
         # The foreign key to contacts too: a per-row trigger, queued until commit; re-adding it
         # checks every row in one join.
         cursor.execute(
