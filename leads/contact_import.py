@@ -50,7 +50,7 @@ from leads.models import (
     StageChange,
 )
 from leads.roles import is_admin
-from leads.services import CONTACT_FIELDS
+from leads.services import CONTACT_FIELDS, first_stage_changes_create
 
 CHUNK = 5_000
 INLINE_MAX_ROWS = 2_000  # larger files run as a Celery task
@@ -504,22 +504,18 @@ def _contacts_insert(contacts: list[Contact], *, by, stage: str, reason: str, no
 
     On PostgreSQL through COPY and one INSERT ... SELECT; elsewhere with bulk_create.
     """
-    actor_system = "" if by is not None else SYSTEM
     if connection.vendor != "postgresql":
         created = Contact.objects.bulk_create(contacts)
-        StageChange.objects.bulk_create(
-            StageChange(
-                contact_id=contact.pk,
-                from_stage="",
-                to_stage=stage,
-                changed_at=now,
-                actor_user=by,
-                actor_system=actor_system,
-                reason=reason,
-            )
-            for contact in created
+        first_stage_changes_create(
+            contact_ids=[contact.pk for contact in created],
+            stage=stage,
+            by=by,
+            system=SYSTEM,
+            reason=reason,
+            now=now,
         )
         return
+    actor_system = "" if by is not None else SYSTEM
     columns = ", ".join(f.column for f in _INSERT_FIELDS)
     json_fields = {f.attname for f in _INSERT_FIELDS if f.get_internal_type() == "JSONField"}
     with connection.cursor() as cursor:

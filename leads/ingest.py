@@ -31,8 +31,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from leads.models import ActivityEvent, Contact, EventType, LifecycleStage, StageChange
+from leads.models import ActivityEvent, Contact, EventType, LifecycleStage
 from leads.selectors import contacts_for_user
+from leads.services import first_stage_changes_create
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -355,17 +356,13 @@ def _contacts_create(emails: list[str], *, by, now: datetime) -> dict[str, int]:
                     Contact(email=email, lifecycle_stage=LifecycleStage.LEAD, stage_entered_at=now)
                     for email in missing
                 )
-                StageChange.objects.bulk_create(
-                    StageChange(
-                        contact_id=contact.pk,
-                        from_stage="",
-                        to_stage=LifecycleStage.LEAD,
-                        changed_at=now,
-                        actor_user=by,
-                        actor_system="" if by is not None else IMPORT_ACTOR,
-                        reason=NEW_CONTACT_REASON,
-                    )
-                    for contact in contacts
+                first_stage_changes_create(
+                    contact_ids=[contact.pk for contact in contacts],
+                    stage=LifecycleStage.LEAD,
+                    by=by,
+                    system=IMPORT_ACTOR,
+                    reason=NEW_CONTACT_REASON,
+                    now=now,
                 )
             result.update((contact.email, contact.pk) for contact in contacts)
             return result

@@ -135,6 +135,24 @@ def contact_create(
     return contact
 
 
+def first_stage_changes_create(
+    *, contact_ids, stage: str, by=None, system: str, reason: str, now: datetime
+) -> None:
+    """The first history row (from nothing to `stage`) of contacts created in bulk."""
+    StageChange.objects.bulk_create(
+        StageChange(
+            contact_id=pk,
+            from_stage="",
+            to_stage=stage,
+            changed_at=now,
+            actor_user=by,
+            actor_system="" if by is not None else system,
+            reason=reason,
+        )
+        for pk in contact_ids
+    )
+
+
 def contact_update(*, contact: Contact, data: dict) -> Contact:
     """Change a contact's own fields (never its stage: that is stage_change's)."""
     changed = [
