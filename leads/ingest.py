@@ -159,7 +159,8 @@ def _validate(index: int, raw: Any, *, now: datetime, tz=None) -> tuple[_Item | 
         properties_json = json.dumps(properties)
         if _JSON_NUL.search(properties_json):
             errors["properties"] = ["May not contain NUL characters (\\u0000)."]
-        elif not _is_unicode_text(properties):
+        # json.dumps writes every surrogate as a \udXXX escape: only then is a second look needed.
+        elif "\\ud" in properties_json and not _is_unicode_text(properties):
             errors["properties"] = [_LONE_SURROGATE]
 
     source = _optional_str(raw, "source", _SOURCE_MAX, errors)

@@ -232,6 +232,13 @@ def test_unpaired_surrogate_is_rejected_not_a_server_error(api_as, marketer, con
     assert ActivityEvent.objects.count() == 0
 
 
+def test_characters_outside_the_basic_plane_are_stored(api_as, marketer, contact):
+    body = json.dumps(event(contact=contact.pk, properties={"title": "Launch \U0001f680"}))
+    resp = api_as(marketer).post(URL, body, content_type="application/json")
+    assert resp.status_code == 201
+    assert ActivityEvent.objects.get().properties == {"title": "Launch \U0001f680"}
+
+
 def test_event_without_a_contact_is_rejected(api_as, marketer):
     resp = post(api_as(marketer), event())
     assert resp.json()[0]["errors"] == {
