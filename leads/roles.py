@@ -10,6 +10,15 @@ SALES_MANAGER = "sales_manager"
 ADMIN = "admin"
 ROLES = (MARKETING, SALES_REP, SALES_MANAGER, ADMIN)
 
+# Marketers edit scoring models (draft, rules, publish, rollback); everyone else reads them.
+# Starting a full rescore by hand (scoring.start_rescore) is for admins.
+SCORING_EDIT = [
+    "scoring.view_scoringmodel",
+    "scoring.add_scoringmodel",
+    "scoring.change_scoringmodel",
+    "scoring.delete_scoringmodel",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETING: [
         "leads.view_all_contacts",
@@ -23,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.change_company",
         "leads.view_activityevent",
         "leads.add_activityevent",
+        *SCORING_EDIT,
     ],
     SALES_REP: [
         "leads.view_contact",
@@ -30,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.change_stage",
         "leads.view_company",
         "leads.view_activityevent",
+        "scoring.view_scoringmodel",
     ],
     SALES_MANAGER: [
         "leads.view_all_contacts",
@@ -39,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.view_company",
         "leads.change_company",
         "leads.view_activityevent",
+        "scoring.view_scoringmodel",
     ],
     ADMIN: ["*"],  # every permission of LeadBridge's own apps
 }
@@ -71,6 +83,12 @@ def sync_roles(apps, schema_editor=None) -> None:
                 f"{p.content_type.app_label}.{p.codename}"
                 for p in wanted.select_related("content_type")
             }
+            # An earlier migration runs before a later app's tables (and permissions) exist;
+            # that app's own migration syncs the roles again. A typo still fails.
+            migrated = set(
+                Permission.objects.values_list("content_type__app_label", flat=True).distinct()
+            )
+            missing = {perm for perm in missing if perm.split(".")[0] in migrated}
             if missing:
                 raise RuntimeError(f"Role {role} names unknown permissions: {sorted(missing)}")
         group.permissions.set(wanted)

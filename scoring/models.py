@@ -54,6 +54,7 @@ class ScoringModel(models.Model):
 
     class Meta:
         ordering = ["-priority", "name"]
+        permissions = [("start_rescore", "Can start a full rescore of every contact")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(grade_a_min__gt=F("grade_b_min")) & Q(grade_b_min__gt=F("grade_c_min")),
