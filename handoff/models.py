@@ -1,0 +1,366 @@
+"""The handoff from marketing to sales: teams, routing, the MQL queue, touches and SLA clocks."""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from handoff.business_time import BusinessCalendar
+from leads.models import Contact
+
+User = settings.AUTH_USER_MODEL
+
+
+def default_hours() -> dict:
+    """Monday to Friday, 09:00–17:00 (minutes after local midnight)."""
+    return {str(day): [[9 * 60, 17 * 60]] for day in range(5)}
+
+
+class WorkCalendar(models.Model):
+    """A team's business hours: working days and hours, time zone, public and extra holidays."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # {"0": [[540, 1020]], ...}: weekday (0 = Monday) → [open, close) in minutes after midnight.
+    hours = models.JSONField(default=default_hours)
+    country = models.CharField(max_length=2, blank=True, help_text="Public holidays of")
+    subdivision = models.CharField(max_length=10, blank=True, help_text="State or province")
+    closed_dates = models.JSONField(default=list, blank=True, help_text="Extra closed days")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            time_zone=self.time_zone,
+            hours={int(day): tuple(map(tuple, spans)) for day, spans in self.hours.items()},
+            country=self.country,
+            subdivision=self.subdivision,
+            closed_dates=frozenset(date.fromisoformat(d) for d in self.closed_dates),
+        )
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    calendar = models.ForeignKey(
+        WorkCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="teams"
+    )
+    is_fallback = models.BooleanField(
+        default=False, help_text="Receives the MQLs that no routing rule matches"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_fallback"], condition=Q(is_fallback=True), name="team_one_fallback"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberRole(models.TextChoices):
+    REP = "rep", "Sales rep"
+    MANAGER = "manager", "Manager"
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=10, choices=MemberRole.choices, default=MemberRole.REP)
+    weight = models.PositiveSmallIntegerField(default=1, help_text="Share of new MQLs")
+    max_open_mqls = models.PositiveIntegerField(
+        null=True, blank=True, help_text="No new MQLs while this many are open"
+    )
+    is_active = models.BooleanField(default=True)
+    # Weighted round-robin: the next MQL goes to the rep with the lowest (assigned + 1) / weight.
+    assigned_total = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="teammember_once_per_team"),
+            models.CheckConstraint(condition=Q(weight__gte=1), name="teammember_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class OutOfOffice(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="out_of_office")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="outofoffice_dates_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} away {self.starts_on} to {self.ends_on}"
+
+
+class RoutingRule(models.Model):
+    """Ordered: the first active rule whose conditions all hold sends the MQL to its team."""
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    # [{"field", "operator", "value"}, ...] over contact/company fields, as scoring segments.
+    conditions = models.JSONField(default=list, blank=True)
+    scoring_model = models.ForeignKey(
+        "scoring.ScoringModel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="Only MQLs qualified by this scoring model (segment)",
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="routing_rules")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MqlStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    CLOSED = "closed", "Closed (left the MQL stage otherwise)"
+
+
+class Mql(models.Model):
+    """One handoff of a contact to sales, from qualification to the rep's decision."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="mqls")
+    status = models.CharField(max_length=10, choices=MqlStatus.choices, default=MqlStatus.OPEN)
+    qualified_at = models.DateTimeField()
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # What qualified it, frozen at qualification.
+    scoring_model = models.ForeignKey(
+        "scoring.ScoringModel", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    model_version = models.ForeignKey(
+        "scoring.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    fit = models.FloatField(null=True, blank=True)
+    engagement = models.FloatField(null=True, blank=True)
+    total = models.FloatField(null=True, blank=True)
+    grade = models.CharField(max_length=1, blank=True)
+    breakdown = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = "MQL"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact"], condition=Q(status="open"), name="mql_one_open_per_contact"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=MqlStatus.values), name="mql_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="mql_owner_status"),
+            models.Index(fields=["team", "status"], name="mql_team_status"),
+            models.Index(
+                fields=["qualified_at"], condition=Q(team__isnull=True), name="mql_unassigned"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"MQL {self.pk} ({self.contact_id}, {self.status})"
+
+
+class AssignedBy(models.TextChoices):
+    RULE = "rule", "Routing rule"
+    EXISTING_OWNER = "existing_owner", "Existing owner in the team"
+    FALLBACK = "fallback", "Fallback team"
+    REASSIGNED = "reassigned", "Reassigned"
+    NOBODY_AVAILABLE = "nobody_available", "Nobody available"
+
+
+class Assignment(models.Model):
+    """Append-only log of who got an MQL and why."""
+
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="assignments")
+    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    previous_owner = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    how = models.CharField(max_length=20, choices=AssignedBy.choices)
+    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.SET_NULL, related_name="+")
+    rule_name = models.CharField(max_length=100, blank=True)
+    by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"MQL {self.mql_id} to {self.owner_id} ({self.how})"
+
+
+class TouchKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+
+
+class Touch(models.Model):
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="touches")
+    kind = models.CharField(max_length=10, choices=TouchKind.choices)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on MQL {self.mql_id}"
+
+
+class SlaKind(models.TextChoices):
+    DELIVERY = "delivery", "Delivery (assigned)"
+    FIRST_TOUCH = "first_touch", "First touch"
+    DECISION = "decision", "Decision"
+
+
+class DurationUnit(models.TextChoices):
+    MINUTES = "minutes", "minutes"
+    HOURS = "hours", "hours"
+    BUSINESS_HOURS = "business_hours", "business hours"
+    BUSINESS_DAYS = "business_days", "business days"
+
+
+class SlaPolicy(models.Model):
+    """Targets for a team, a scoring model (segment), or everything (the default policy).
+
+    The most specific policy applies: team and model, then team, then model, then the default.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE)
+    scoring_model = models.ForeignKey(
+        "scoring.ScoringModel", null=True, blank=True, on_delete=models.CASCADE
+    )
+    delivery_amount = models.PositiveIntegerField(default=24)
+    delivery_unit = models.CharField(
+        max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS
+    )
+    first_touch_amount = models.PositiveIntegerField(default=2)
+    first_touch_unit = models.CharField(
+        max_length=20, choices=DurationUnit.choices, default=DurationUnit.BUSINESS_DAYS
+    )
+    decision_amount = models.PositiveIntegerField(default=5)
+    decision_unit = models.CharField(
+        max_length=20, choices=DurationUnit.choices, default=DurationUnit.BUSINESS_DAYS
+    )
+    at_risk_share = models.FloatField(default=0.75, help_text="At risk once this share is used")
+
+    class Meta:
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "scoring_model"],
+                nulls_distinct=False,
+                name="slapolicy_one_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(at_risk_share__gt=0, at_risk_share__lt=1),
+                name="slapolicy_at_risk_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def target(self, kind: str) -> tuple[int, str]:
+        return getattr(self, f"{kind}_amount"), getattr(self, f"{kind}_unit")
+
+
+class SlaClock(models.Model):
+    """One SLA clock of an MQL; open while neither stopped nor breached."""
+
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(max_length=20, choices=SlaKind.choices)
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    at_risk_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mql", "kind"], name="slaclock_one_per_kind"),
+        ]
+        indexes = [
+            # The breach scan: open clocks by due time.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, breached_at__isnull=True),
+                name="slaclock_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} clock of MQL {self.mql_id}, due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Breach(models.Model):
+    """A clock that ran out, recorded once (one row per clock, whatever the schedulers do)."""
+
+    clock = models.OneToOneField(SlaClock, on_delete=models.CASCADE, related_name="breach")
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="breaches")
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="breaches")
+    kind = models.CharField(max_length=20, choices=SlaKind.choices)
+    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    due_at = models.DateTimeField()
+    breached_at = models.DateTimeField(db_index=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "breaches"
+        ordering = ["-breached_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} breach of MQL {self.mql_id}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    mql = models.ForeignKey(Mql, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,22 @@
+"""Handoff tasks: thin, take ids, call one service; every one is safe to run twice."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from handoff import services
+
+RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+
+
+@shared_task(**RETRY)
+def mqls_assign(mql_ids: list[int]) -> int:
+    """Route and assign MQLs that just opened."""
+    return services.mqls_assign(mql_ids=mql_ids)
+
+
+@shared_task(**RETRY)
+def sla_scan() -> dict:
+    """Every minute (Celery beat): record newly breached clocks once, retry unassigned MQLs."""
+    breaches = services.breaches_record()
+    assigned = services.mqls_unassigned_retry()
+    return {"breaches": len(breaches), "assigned": assigned}

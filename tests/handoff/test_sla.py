@@ -1,0 +1,132 @@
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from handoff.models import (
+    Breach,
+    DurationUnit,
+    Mql,
+    Notification,
+    SlaClock,
+    SlaKind,
+    SlaPolicy,
+    WorkCalendar,
+)
+from handoff.services import breaches_record, mql_touch, mqls_assign, mqls_open
+from handoff.tasks import sla_scan
+from leads.models import LifecycleStage
+from tests.factories import ContactFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FRIDAY_4PM = datetime(2026, 3, 27, 16, 0, tzinfo=BERLIN)  # the weekend brings the DST change
+
+
+@pytest.fixture
+def berlin_team(team):
+    team.calendar = WorkCalendar.objects.create(
+        name="Berlin office", time_zone="Europe/Berlin", country="DE"
+    )
+    team.save(update_fields=["calendar"])
+    return team
+
+
+def assigned_mql(at: datetime) -> Mql:
+    contact = ContactFactory(lifecycle_stage=LifecycleStage.MQL)
+    [mql_id] = mqls_open(contact_ids=[contact.pk], now=at)
+    mqls_assign(mql_ids=[mql_id], now=at)
+    return Mql.objects.select_related("owner").get(pk=mql_id)
+
+
+def test_clocks_count_the_teams_business_time_across_dst_and_holidays(berlin_team, reps):
+    SlaPolicy.objects.filter(team=None, scoring_model=None).update(
+        first_touch_amount=4, first_touch_unit=DurationUnit.BUSINESS_HOURS
+    )
+    mql = assigned_mql(FRIDAY_4PM)
+    clocks = {c.kind: c for c in mql.clocks.all()}
+
+    # 1 hour on Friday, 3 on Monday (after the clocks went forward).
+    assert clocks[SlaKind.FIRST_TOUCH].due_at == datetime(2026, 3, 30, 12, 0, tzinfo=BERLIN)
+    # 5 business days: Mon–Thu, then Good Friday and Easter Monday are holidays → Tuesday.
+    assert clocks[SlaKind.DECISION].due_at == datetime(2026, 4, 7, 16, 0, tzinfo=BERLIN)
+    # At risk after 75% of the 4 business hours: Monday 11:00.
+    assert clocks[SlaKind.FIRST_TOUCH].at_risk_at == datetime(2026, 3, 30, 11, 0, tzinfo=BERLIN)
+
+
+def test_a_breach_is_recorded_once_and_notifies_the_rep_and_the_manager(team, reps, team_manager):
+    mql = assigned_mql(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    due = SlaClock.objects.get(mql=mql, kind=SlaKind.FIRST_TOUCH).due_at
+
+    assert breaches_record(now=due - timedelta(seconds=1)) == []
+    [breach] = breaches_record(now=due + timedelta(seconds=30))
+    assert breaches_record(now=due + timedelta(minutes=2)) == []
+
+    assert (breach.kind, breach.owner, breach.team, breach.due_at) == (
+        SlaKind.FIRST_TOUCH,
+        mql.owner,
+        mql.team,
+        due,
+    )
+    assert Breach.objects.count() == 1
+    notified = Notification.objects.filter(message__startswith="SLA breached").values_list(
+        "user", flat=True
+    )
+    assert set(notified) == {mql.owner.pk, team_manager.pk}
+
+
+def test_a_stopped_clock_never_breaches(team, reps):
+    mql = assigned_mql(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    mql_touch(mql=mql, by=mql.owner, kind="call", now=datetime(2026, 6, 1, 10, tzinfo=UTC))
+    far_future = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)  # past first touch, before decision
+    assert breaches_record(now=far_future) == []
+
+
+def test_an_undelivered_mql_breaches_its_delivery_clock(db):
+    contact = ContactFactory(lifecycle_stage=LifecycleStage.MQL)
+    start = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    mqls_open(contact_ids=[contact.pk], now=start)  # no team at all: nobody gets it
+    [breach] = breaches_record(now=start + timedelta(hours=24, seconds=1))
+    assert breach.kind == SlaKind.DELIVERY
+    assert breach.owner is None
+
+
+def test_the_scan_task_sends_email_on_commit(team, reps, django_capture_on_commit_callbacks):
+    mql = assigned_mql(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))  # long overdue by now
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sla_scan()
+    assert result["breaches"] == 2  # first touch and decision
+    assert [m.to for m in mail.outbox] == [[mql.owner.email], [mql.owner.email]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_scans_at_once_record_each_breach_once(team, reps):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    start = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    for _ in range(20):
+        assigned_mql(start)
+    # Outside a test transaction the assignment queued on commit ran at once, on the real clock.
+    later = timezone.now() + timedelta(days=30)
+    barrier = threading.Barrier(2)
+    counts = []
+
+    def scan():
+        try:
+            barrier.wait(timeout=10)
+            counts.append(len(breaches_record(now=later)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sum(counts) == 40 == Breach.objects.count()
