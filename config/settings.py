@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LifecycleStageEnum": "leads.models.LifecycleStage",
         "EventTypeEnum": "leads.models.EventType",
+        "DurationUnitEnum": "handoff.models.DurationUnit",
     },
 }
 

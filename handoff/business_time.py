@@ -42,7 +42,13 @@ def _checked_hours(hours: Mapping[int, Iterable[Interval]]) -> dict[int, tuple[I
     for weekday, intervals in hours.items():
         if weekday not in range(7):
             raise CalendarError(f"Weekday {weekday!r} is not 0 (Monday) to 6.", field="hours")
-        spans = tuple(sorted((int(a), int(b)) for a, b in intervals))
+        try:
+            spans = tuple(sorted((int(a), int(b)) for a, b in intervals))
+        except (TypeError, ValueError):
+            raise CalendarError(
+                "Give each day's hours as [open, close] pairs of minutes after midnight.",
+                field="hours",
+            ) from None
         for (start, end), following in zip(
             spans, spans[1:] + ((MINUTES_PER_DAY + 1, 0),), strict=True
         ):

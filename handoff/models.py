@@ -164,6 +164,7 @@ class Mql(models.Model):
 
     class Meta:
         verbose_name = "MQL"
+        permissions = [("reassign_mql", "Can reassign the MQLs of teams they manage")]
         constraints = [
             models.UniqueConstraint(
                 fields=["contact"], condition=Q(status="open"), name="mql_one_open_per_contact"

@@ -35,6 +35,7 @@ from handoff.models import (
     TeamMember,
     Touch,
 )
+from handoff.selectors import managed_team_ids
 from leads.exceptions import ConflictError, DomainError
 from leads.models import Company, Contact, LifecycleStage
 from leads.roles import is_admin
@@ -380,7 +381,7 @@ def mqls_reassign(
     now = now or timezone.now()
     teams = TeamMember.objects.filter(user=owner, role=MemberRole.REP, is_active=True)
     if not is_admin(by):
-        teams = teams.filter(team__in=_managed_team_ids(by))
+        teams = teams.filter(team__in=managed_team_ids(by))
     team_ids = list(teams.values_list("team_id", flat=True))
     if not team_ids:
         raise DomainError("Choose an active rep of a team you manage.", field="owner")
@@ -422,14 +423,6 @@ def mqls_reassign(
     return moved
 
 
-def _managed_team_ids(user) -> list[int]:
-    return list(
-        TeamMember.objects.filter(user=user, role=MemberRole.MANAGER, is_active=True).values_list(
-            "team_id", flat=True
-        )
-    )
-
-
 # --- acting on an MQL --------------------------------------------------------------------------
 
 
@@ -438,7 +431,7 @@ def mql_can_act(*, user, mql: Mql) -> bool:
     return (
         mql.owner_id == user.pk
         or is_admin(user)
-        or (mql.team_id is not None and mql.team_id in _managed_team_ids(user))
+        or (mql.team_id is not None and mql.team_id in managed_team_ids(user))
     )
 
 
@@ -548,6 +541,31 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
         )
     mql.status, mql.decided_at = Mql.objects.values_list("status", "decided_at").get(pk=mql.pk)
     return decision
+
+
+def breach_acknowledge(*, breach: Breach, by, note: str, now: datetime | None = None) -> Breach:
+    """A manager or admin notes that they have seen a breach (once)."""
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("Say what was done about it.", field="note")
+    now = now or timezone.now()
+    done = Breach.objects.filter(pk=breach.pk, acknowledged_at__isnull=True).update(
+        acknowledged_by=by, acknowledged_at=now, acknowledgement=note[:2000]
+    )
+    if done != 1:
+        raise ConflictError("This breach was acknowledged already.")
+    breach.refresh_from_db()
+    return breach
+
+
+def routing_conditions_clean(rows) -> list[dict]:
+    """Validate routing conditions as scoring segments are validated; errors name `conditions`."""
+    try:
+        conditions = segment_from_list(rows if rows is not None else [])
+    except DomainError as error:
+        field = (error.field or "conditions").replace("segment", "conditions", 1)
+        raise DomainError(error.message, field=field) from None
+    return [{"field": c.field, "operator": c.operator, "value": c.value} for c in conditions]
 
 
 # --- breaches ----------------------------------------------------------------------------------

@@ -19,6 +19,41 @@ SCORING_EDIT = [
     "scoring.delete_scoringmodel",
 ]
 
+# Reps work their own MQLs (touch, accept, reject) and mark themselves out of office.
+HANDOFF_REP = [
+    "handoff.view_mql",
+    "handoff.change_mql",
+    "handoff.add_touch",
+    "handoff.view_team",
+    "handoff.view_breach",
+    "handoff.view_outofoffice",
+    "handoff.add_outofoffice",
+    "handoff.change_outofoffice",
+    "handoff.delete_outofoffice",
+    "feedback.view_rejectreason",
+]
+# Managers also act for their teams, reassign, edit teams and routing, review breaches and
+# read the feedback. SLA policies, calendars and reject reasons are for admins.
+HANDOFF_MANAGER = [
+    *HANDOFF_REP,
+    "handoff.reassign_mql",
+    "handoff.add_team",
+    "handoff.change_team",
+    "handoff.delete_team",
+    "handoff.view_teammember",
+    "handoff.add_teammember",
+    "handoff.change_teammember",
+    "handoff.delete_teammember",
+    "handoff.add_routingrule",
+    "handoff.change_routingrule",
+    "handoff.delete_routingrule",
+    "handoff.view_routingrule",
+    "handoff.change_breach",
+    "handoff.view_slapolicy",
+    "handoff.view_workcalendar",
+    "feedback.view_decision",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETING: [
         "leads.view_all_contacts",
@@ -33,6 +68,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.view_activityevent",
         "leads.add_activityevent",
         *SCORING_EDIT,
+        "feedback.view_decision",
+        "feedback.view_rejectreason",
+        "handoff.view_team",
     ],
     SALES_REP: [
         "leads.view_contact",
@@ -41,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.view_company",
         "leads.view_activityevent",
         "scoring.view_scoringmodel",
+        *HANDOFF_REP,
     ],
     SALES_MANAGER: [
         "leads.view_all_contacts",
@@ -51,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.change_company",
         "leads.view_activityevent",
         "scoring.view_scoringmodel",
+        *HANDOFF_MANAGER,
     ],
     ADMIN: ["*"],  # every permission of LeadBridge's own apps
 }

@@ -1,0 +1,370 @@
+"""REST API of the handoff (/api/v1/): the queue, actions on an MQL, breaches, SLA compliance,
+notifications, and the configuration (teams, routing rules, SLA policies, calendars, reasons).
+
+Access: an MQL or breach is read through the selectors (404 for what is not yours or your
+team's); actions also need the role's permission (403 without it).
+"""
+
+from datetime import datetime
+
+from django.db.models import ProtectedError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from feedback.models import RejectReason
+from handoff import selectors, services
+from handoff.filters import BreachFilter, QueueFilter
+from handoff.models import (
+    Breach,
+    Mql,
+    Notification,
+    OutOfOffice,
+    RoutingRule,
+    SlaPolicy,
+    Team,
+    TeamMember,
+    WorkCalendar,
+)
+from handoff.serializers import (
+    AcceptInputSerializer,
+    AcknowledgeInputSerializer,
+    BreachSerializer,
+    BulkReassignInputSerializer,
+    ComplianceRowSerializer,
+    DecisionOutSerializer,
+    MqlSerializer,
+    OutOfOfficeSerializer,
+    ReassignInputSerializer,
+    RejectInputSerializer,
+    RejectReasonSerializer,
+    RoutingRuleSerializer,
+    SlaPolicySerializer,
+    TeamMemberSerializer,
+    TeamSerializer,
+    TouchInputSerializer,
+    TouchOutSerializer,
+    WorkCalendarSerializer,
+)
+from leads.exceptions import ConflictError
+from leads.roles import is_admin
+
+ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Field name → messages, or detail")
+
+
+def _require(user, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied(f"You need the {perm} permission for this.")
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def mql_page_context(mqls: list[Mql]) -> dict:
+    """What the queue shows besides the MQL rows, fetched for a whole page at once."""
+    return {
+        "now": timezone.now(),
+        "clocks": selectors.running_clocks(mqls),
+        "events": selectors.recent_events(mqls),
+    }
+
+
+@extend_schema(
+    summary="My queue: open MQLs by SLA due time, then score",
+    description="Reps get their own open MQLs; managers those of the teams they manage (narrow "
+    "with `team` or `owner`); admins all.",
+)
+class QueueApi(generics.ListAPIView):
+    serializer_class = MqlSerializer
+    filterset_class = QueueFilter
+    queryset = Mql.objects.none()
+
+    def get_queryset(self):
+        _require(self.request.user, "handoff.view_mql")
+        return selectors.queue_for_user(user=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), **mql_page_context(page)}
+        return self.get_paginated_response(MqlSerializer(page, many=True, context=context).data)
+
+
+class MqlDetailApi(generics.RetrieveAPIView):
+    serializer_class = MqlSerializer
+    queryset = Mql.objects.none()
+
+    def get_object(self):
+        _require(self.request.user, "handoff.view_mql")
+        return selectors.mql_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+
+
+class _MqlAction(generics.GenericAPIView):
+    permission = "handoff.change_mql"
+    queryset = Mql.objects.none()
+
+    def mql(self, request, pk) -> Mql:
+        mql = selectors.mql_get_for_user(user=request.user, pk=pk)
+        _require(request.user, self.permission)
+        return mql
+
+
+@extend_schema(
+    summary="Accept an MQL: the contact becomes an SQL",
+    responses={200: DecisionOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class MqlAcceptApi(_MqlAction):
+    serializer_class = AcceptInputSerializer
+
+    def post(self, request, pk: int):
+        mql = self.mql(request, pk)
+        data = _valid(AcceptInputSerializer, request.data)
+        decision = services.mql_accept(mql=mql, by=request.user, note=data["note"])
+        return Response(DecisionOutSerializer(decision).data)
+
+
+@extend_schema(
+    summary="Reject an MQL with a reason, back to nurture or disqualified",
+    responses={200: DecisionOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class MqlRejectApi(_MqlAction):
+    serializer_class = RejectInputSerializer
+
+    def post(self, request, pk: int):
+        mql = self.mql(request, pk)
+        data = _valid(RejectInputSerializer, request.data)
+        decision = services.mql_reject(mql=mql, by=request.user, **data)
+        return Response(DecisionOutSerializer(decision).data)
+
+
+@extend_schema(
+    summary="Log a call, email or meeting (the first stops the first-touch clock)",
+    responses={201: TouchOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class MqlTouchApi(_MqlAction):
+    serializer_class = TouchInputSerializer
+    permission = "handoff.add_touch"
+
+    def post(self, request, pk: int):
+        mql = self.mql(request, pk)
+        data = _valid(TouchInputSerializer, request.data)
+        touch = services.mql_touch(mql=mql, by=request.user, **data)
+        return Response(TouchOutSerializer(touch).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="Give an MQL to another rep of a team you manage",
+    responses={200: MqlSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class MqlReassignApi(_MqlAction):
+    serializer_class = ReassignInputSerializer
+    permission = "handoff.reassign_mql"
+
+    def post(self, request, pk: int):
+        mql = self.mql(request, pk)
+        data = _valid(ReassignInputSerializer, request.data)
+        services.mqls_reassign(mqls=[mql], by=request.user, **data)
+        mql = selectors.mql_get_for_user(user=request.user, pk=pk)
+        return Response(MqlSerializer(mql, context={"now": timezone.now()}).data)
+
+
+class MqlBulkReassignApi(generics.GenericAPIView):
+    serializer_class = BulkReassignInputSerializer
+    queryset = Mql.objects.none()
+
+    @extend_schema(
+        operation_id="mqls_bulk_reassign",
+        summary="Give many MQLs to one rep (all or nothing)",
+        responses={200: MqlSerializer(many=True), 400: ERRORS, 403: ERRORS, 409: ERRORS},
+    )
+    def post(self, request):
+        _require(request.user, "handoff.reassign_mql")
+        data = _valid(BulkReassignInputSerializer, request.data)
+        mqls = list(selectors.mqls_for_user(user=request.user).filter(pk__in=data["mqls"]))
+        missing = set(data["mqls"]) - {m.pk for m in mqls}
+        if missing:
+            raise ValidationError({"mqls": [f"No such MQL of yours: {sorted(missing)}."]})
+        moved = services.mqls_reassign(
+            mqls=mqls, owner=data["owner"], by=request.user, note=data["note"]
+        )
+        return Response(MqlSerializer(moved, many=True, context={"now": timezone.now()}).data)
+
+
+# --- SLA ----------------------------------------------------------------------------------------
+
+
+@extend_schema(summary="SLA breaches (yours, your teams', or all for admins)")
+class BreachListApi(generics.ListAPIView):
+    serializer_class = BreachSerializer
+    filterset_class = BreachFilter
+    queryset = Breach.objects.none()
+
+    def get_queryset(self):
+        _require(self.request.user, "handoff.view_breach")
+        return selectors.breaches_for_user(user=self.request.user)
+
+
+@extend_schema(
+    summary="Acknowledge a breach with a note",
+    responses={200: BreachSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class BreachAcknowledgeApi(generics.GenericAPIView):
+    serializer_class = AcknowledgeInputSerializer
+    queryset = Mql.objects.none()
+
+    def post(self, request, pk: int):
+        breach = selectors.breach_get_for_user(user=request.user, pk=pk)
+        _require(request.user, "handoff.change_breach")
+        data = _valid(AcknowledgeInputSerializer, request.data)
+        breach = services.breach_acknowledge(breach=breach, by=request.user, note=data["note"])
+        return Response(BreachSerializer(breach).data)
+
+
+def _parse_when(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValidationError({field: ["Give an ISO 8601 date and time."]})
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+@extend_schema(
+    summary="SLA compliance: share of clocks met, per rep, team or week",
+    parameters=[
+        OpenApiParameter("group", str, enum=["rep", "team", "week"], default="week"),
+        OpenApiParameter("since", OpenApiTypes.DATETIME, description="Default: 8 weeks ago"),
+        OpenApiParameter("until", OpenApiTypes.DATETIME, description="Default: now"),
+    ],
+    responses={200: ComplianceRowSerializer(many=True), 400: ERRORS},
+)
+class ComplianceApi(generics.GenericAPIView):
+    serializer_class = ComplianceRowSerializer
+    pagination_class = None
+    queryset = Mql.objects.none()
+
+    def get(self, request):
+        _require(request.user, "handoff.view_breach")
+        group = request.query_params.get("group", "week")
+        if group not in ("rep", "team", "week"):
+            raise ValidationError({"group": ["Choose rep, team or week."]})
+        since, until = selectors.default_period()
+        since = _parse_when(request.query_params.get("since"), "since") or since
+        until = _parse_when(request.query_params.get("until"), "until") or until
+        rows = selectors.sla_compliance(user=request.user, group_by=group, since=since, until=until)
+        return Response(ComplianceRowSerializer(rows, many=True).data)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "message", "url", "mql", "created_at", "read_at"]
+
+
+class NotificationListApi(generics.ListAPIView):
+    """Your notifications, newest first (`?unread=true` for the unread ones)."""
+
+    serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()
+
+    def get_queryset(self):
+        qs = Notification.objects.filter(user=self.request.user)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+
+class NotificationReadInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+@extend_schema(summary="Mark your notifications read (all, or the given ids)")
+class NotificationReadApi(generics.GenericAPIView):
+    serializer_class = NotificationReadInputSerializer
+    queryset = Notification.objects.none()
+
+    def post(self, request):
+        data = _valid(NotificationReadInputSerializer, request.data)
+        qs = Notification.objects.filter(user=request.user, read_at__isnull=True)
+        if "ids" in data:
+            qs = qs.filter(pk__in=data["ids"])
+        return Response({"marked": qs.update(read_at=timezone.now())})
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+class ModelPermissionsWithView(permissions.DjangoModelPermissions):
+    """Reading needs the view permission too (reps may not list SLA policies, say)."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class ConfigViewSet(viewsets.ModelViewSet):
+    permission_classes = [permissions.IsAuthenticated, ModelPermissionsWithView]
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError:
+            raise ConflictError(
+                f"This {instance._meta.verbose_name} is in use; deactivate or change it instead."
+            ) from None
+
+
+class TeamViewSet(ConfigViewSet):
+    queryset = Team.objects.prefetch_related("members")
+    serializer_class = TeamSerializer
+
+
+class TeamMemberViewSet(ConfigViewSet):
+    queryset = TeamMember.objects.select_related("team", "user")
+    serializer_class = TeamMemberSerializer
+    filterset_fields = ["team", "user", "role"]
+
+
+class RoutingRuleViewSet(ConfigViewSet):
+    queryset = RoutingRule.objects.select_related("team")
+    serializer_class = RoutingRuleSerializer
+
+
+class SlaPolicyViewSet(ConfigViewSet):
+    queryset = SlaPolicy.objects.all()
+    serializer_class = SlaPolicySerializer
+
+
+class WorkCalendarViewSet(ConfigViewSet):
+    queryset = WorkCalendar.objects.all()
+    serializer_class = WorkCalendarSerializer
+
+
+class RejectReasonViewSet(ConfigViewSet):
+    queryset = RejectReason.objects.all()
+    serializer_class = RejectReasonSerializer
+
+
+class OutOfOfficeViewSet(ConfigViewSet):
+    """Your own absences (admins: everyone's)."""
+
+    serializer_class = OutOfOfficeSerializer
+    queryset = OutOfOffice.objects.none()
+
+    def get_queryset(self):
+        qs = OutOfOffice.objects.all()
+        return qs if is_admin(self.request.user) else qs.filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.save(user=self.request.user)

@@ -1,0 +1,127 @@
+"""Reads of the handoff, always for a user: reps see their own MQLs, managers their teams', admins all."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.http import Http404
+from django.utils import timezone
+
+from handoff.models import Breach, MemberRole, Mql, MqlStatus, SlaClock, TeamMember
+from leads.models import ActivityEvent
+from leads.roles import is_admin
+
+
+def managed_team_ids(user) -> list[int]:
+    return list(
+        TeamMember.objects.filter(user=user, role=MemberRole.MANAGER, is_active=True).values_list(
+            "team_id", flat=True
+        )
+    )
+
+
+def _scope(user, *, owner_field: str, team_field: str) -> Q | None:
+    """None: everything (admins); otherwise own rows plus those of teams the user manages."""
+    if is_admin(user):
+        return None
+    return Q(**{owner_field: user.pk}) | Q(**{f"{team_field}__in": managed_team_ids(user)})
+
+
+def mqls_for_user(*, user) -> QuerySet[Mql]:
+    qs = Mql.objects.select_related("contact__company", "owner", "team")
+    scope = _scope(user, owner_field="owner_id", team_field="team_id")
+    return qs if scope is None else qs.filter(scope)
+
+
+def mql_get_for_user(*, user, pk) -> Mql:
+    try:
+        return mqls_for_user(user=user).get(pk=pk)
+    except (Mql.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such MQL.") from None
+
+
+def queue_for_user(*, user) -> QuerySet[Mql]:
+    """Open MQLs the user works, by SLA due time (the next running clock), then score."""
+    running = Q(clocks__stopped_at__isnull=True)
+    return (
+        mqls_for_user(user=user)
+        .filter(status=MqlStatus.OPEN)
+        .annotate(next_due=Min("clocks__due_at", filter=running))
+        .order_by("next_due", "-total", "pk")
+    )
+
+
+def running_clocks(mqls: list[Mql]) -> dict[int, list[SlaClock]]:
+    by_mql: dict[int, list[SlaClock]] = {m.pk: [] for m in mqls}
+    for clock in SlaClock.objects.filter(mql__in=mqls, stopped_at__isnull=True).order_by("due_at"):
+        by_mql[clock.mql_id].append(clock)
+    return by_mql
+
+
+def recent_events(mqls: list[Mql], *, per_contact: int = 3) -> dict[int, list[ActivityEvent]]:
+    """The newest few events of each MQL's contact (one indexed query per contact on a page)."""
+    return {
+        m.contact_id: list(
+            ActivityEvent.objects.filter(contact_id=m.contact_id).order_by("-occurred_at")[
+                :per_contact
+            ]
+        )
+        for m in mqls
+    }
+
+
+def clock_state(clock: SlaClock, now: datetime | None = None) -> str:
+    now = now or timezone.now()
+    if clock.breached_at or clock.due_at <= now:
+        return "breached"
+    return "at_risk" if clock.at_risk_at <= now else "on_track"
+
+
+def breaches_for_user(*, user) -> QuerySet[Breach]:
+    qs = Breach.objects.select_related("mql__contact", "owner", "team", "policy", "acknowledged_by")
+    scope = _scope(user, owner_field="owner_id", team_field="team_id")
+    return qs if scope is None else qs.filter(scope)
+
+
+def breach_get_for_user(*, user, pk) -> Breach:
+    try:
+        return breaches_for_user(user=user).get(pk=pk)
+    except (Breach.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such breach.") from None
+
+
+def sla_compliance(*, user, group_by: str, since: datetime, until: datetime) -> list[dict]:
+    """Share of SLA clocks met per rep, team or week, over the clocks that ended (stopped in
+    time, or breached) in [since, until). One aggregate query."""
+    clocks = SlaClock.objects.filter(
+        Q(stopped_at__gte=since, stopped_at__lt=until)
+        | Q(breached_at__gte=since, breached_at__lt=until)
+    )
+    scope = _scope(user, owner_field="mql__owner_id", team_field="mql__team_id")
+    if scope is not None:
+        clocks = clocks.filter(scope)
+    group = {
+        "rep": Coalesce("mql__owner__username", Value("(unassigned)")),
+        "team": Coalesce("mql__team__name", Value("(no team)")),
+        "week": TruncWeek(Coalesce("breached_at", "stopped_at")),
+    }[group_by]
+    rows = (
+        clocks.values(group=group)
+        .annotate(total=Count("pk"), breached=Count("pk", filter=Q(breached_at__isnull=False)))
+        .order_by("group")
+    )
+    return [
+        {
+            "group": r["group"].date().isoformat() if group_by == "week" else r["group"],
+            "clocks": r["total"],
+            "met": r["total"] - r["breached"],
+            "breached": r["breached"],
+            "compliance": round((r["total"] - r["breached"]) / r["total"], 4),
+        }
+        for r in rows
+    ]
+
+
+def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
+    now = now or timezone.now()
+    return now - timedelta(weeks=8), now
