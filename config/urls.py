@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("leads.api_urls")),
     path("import/", include("leads.import_urls")),
+    path("scoring/", include("scoring.urls")),
     path("", include("leads.urls")),
 ]
