@@ -27,6 +27,7 @@ from scoring.spec import ModelSpec, spec_from_draft
 
 EVERYONE = Scope(lo=0, hi=2**62)
 MAX_EXAMPLES = 50
+WORK_MEM = "64MB"
 MEMBERSHIP = {
     "both": "In both segments",
     "draft_only": "Only in the draft's segment",
@@ -176,6 +177,12 @@ def draft_preview(
     shadowed_by = shadowing_segments(model=model)
     draft, published = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # For this transaction only: room for the per-contact event aggregate in memory
+            # (the 4 MB default spills it to disk), and no JIT compilation, which costs more
+            # than it saves on statements of this size.
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            cursor.execute("SET LOCAL jit = off")
         _stage(cursor, draft, draft_spec, now, shadowed_by)
         _stage(cursor, published, published_spec, now, shadowed_by, empty_like=draft)
         totals, deltas = _summarise(_groups(cursor, draft, published))
