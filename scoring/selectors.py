@@ -1,0 +1,77 @@
+"""Reads of the scoring domain: models, versions and scores, each for the user asking."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from leads.models import Contact
+from leads.selectors import contact_get_for_user
+from scoring.models import ContactScore, ModelVersion, ScoringModel
+from scoring.spec import Condition, segment_from_list
+
+VIEW_PERM = "scoring.view_scoringmodel"
+
+
+def models_for_user(*, user) -> QuerySet[ScoringModel]:
+    """The scoring models this user may read (every role with scoring.view_scoringmodel)."""
+    if not user.is_authenticated or not user.has_perm(VIEW_PERM):
+        return ScoringModel.objects.none()
+    return ScoringModel.objects.all()
+
+
+def model_get_for_user(*, user, pk) -> ScoringModel:
+    """One scoring model, or 404 when it does not exist or the user may not read models."""
+    try:
+        return models_for_user(user=user).get(pk=pk)
+    except (ScoringModel.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such scoring model") from None
+
+
+def latest_version(*, model: ScoringModel) -> ModelVersion | None:
+    return model.versions.order_by("-number").first()
+
+
+def version_get(*, model: ScoringModel, number) -> ModelVersion:
+    """A version of `model` by its number, or 404."""
+    try:
+        return model.versions.get(number=int(number))
+    except (ModelVersion.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such version") from None
+
+
+def models_ahead_of(*, model: ScoringModel) -> QuerySet[ScoringModel]:
+    """Active models that win over `model` where segments overlap: higher priority, or the same
+    priority and a name earlier in the alphabet (the models list order, -priority then name)."""
+    return (
+        ScoringModel.objects.filter(is_active=True)
+        .exclude(pk=model.pk)
+        .filter(Q(priority__gt=model.priority) | Q(priority=model.priority, name__lt=model.name))
+    )
+
+
+def shadowing_segments(*, model: ScoringModel) -> tuple[tuple[Condition, ...], ...]:
+    """The published segments of the models ahead of `model`: contacts in one of them are not
+    this model's (pass as `shadowed_by` to the engine). A model never published scores nobody,
+    so it shadows nobody."""
+    segments = []
+    for other in models_ahead_of(model=model):
+        version = latest_version(model=other)
+        if version is not None:
+            segments.append(segment_from_list(version.definition.get("segment") or []))
+    return tuple(segments)
+
+
+def contact_score_for_user(*, user, contact_id) -> tuple[Contact, ContactScore | None]:
+    """(contact, its current score) for a contact the user may see; 404 otherwise.
+
+    A contact is scored by at most one active model (the first whose segment it is in); should
+    several scores exist (e.g. a model deactivated since), the active model ahead in the list
+    order wins. The score is None when the contact has not been scored yet.
+    """
+    contact = contact_get_for_user(user=user, pk=contact_id)
+    score = (
+        ContactScore.objects.filter(contact=contact, model__is_active=True)
+        .select_related("model", "model_version")
+        .order_by("-model__priority", "model__name")
+        .first()
+    )
+    return contact, score
