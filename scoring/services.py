@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from leads.exceptions import DomainError
 from scoring.models import Disqualifier, EngagementRule, FitRule, ModelVersion, ScoringModel
+from scoring.rescore import rescore_start
 from scoring.spec import RULE_KINDS, ModelSpec, settings_from_dict, spec_from_draft
 
 RULE_MODELS = {
@@ -80,6 +81,9 @@ def model_update(*, model: ScoringModel, data: dict, now: datetime | None = None
     try:
         with transaction.atomic():
             model.save(update_fields=[*changed, "draft_changed_at", "updated_at"])
+            # Activation and priority act at once (the draft's other settings wait for publish).
+            if {"is_active", "priority"} & set(changed) and model.versions.exists():
+                _rescore_all(by=None, reason=f"Changed activation or priority of {model.name}")
     except IntegrityError:
         raise DomainError("A scoring model with this name exists.", field="name") from None
     return model
@@ -164,9 +168,11 @@ def _publish(*, model: ScoringModel, spec: ModelSpec, by, note: str, now) -> Mod
 def model_publish(
     *, model: ScoringModel, by: AbstractBaseUser | None, note: str, now: datetime | None = None
 ) -> ModelVersion:
-    """Freeze the draft as the next version. Starting the full rescore is the caller's job."""
+    """Freeze the draft as the next version and start a full rescore (queued on commit)."""
     model = ScoringModel.objects.select_for_update().get(pk=model.pk)
-    return _publish(model=model, spec=spec_from_draft(model), by=by, note=note, now=now)
+    version = _publish(model=model, spec=spec_from_draft(model), by=by, note=note, now=now)
+    _rescore_all(by=by, reason=f"Published {model.name} v{version.number}")
+    return version
 
 
 @transaction.atomic
@@ -195,7 +201,17 @@ def model_rollback(
             rows.append(cls(model=model, key=rule["key"], position=position, **values))
         cls.objects.bulk_create(rows)
     note = f"Rolled back to version {version.number}"
-    return _publish(model=model, spec=spec, by=by, note=note, now=now)
+    published = _publish(model=model, spec=spec, by=by, note=note, now=now)
+    _rescore_all(
+        by=by,
+        reason=f"Rolled back {model.name} to v{version.number} (as v{published.number})",
+    )
+    return published
+
+
+def _rescore_all(*, by, reason: str) -> None:
+    """A new version (or a change of which models score whom) needs a full rescore."""
+    rescore_start(by=by, reason=reason)
 
 
 def version_diff(a: ModelVersion, b: ModelVersion) -> dict:
