@@ -27,6 +27,8 @@ from scoring.forms import (
     add_domain_error,
 )
 from scoring.models import ModelVersion, ScoringModel
+from scoring.preview import draft_preview
+from scoring.selectors import model_get_for_user, version_get
 from scoring.services import (
     RULE_MODELS,
     model_create,
@@ -44,6 +46,7 @@ from scoring.spec import spec_from_draft
 VIEW = "scoring.view_scoringmodel"
 ADD = "scoring.add_scoringmodel"
 CHANGE = "scoring.change_scoringmodel"
+ALL_CONTACTS = "leads.view_all_contacts"
 SECTIONS = {
     "fit_rules": (
         "Fit rules",
@@ -73,7 +76,7 @@ def _model_for(request, pk: int, *, edit: bool = False) -> ScoringModel:
     _require(request, VIEW)
     if edit:
         _require(request, CHANGE)
-    return get_object_or_404(ScoringModel, pk=pk)
+    return model_get_for_user(user=request.user, pk=pk)
 
 
 def _kind(kind: str) -> str:
@@ -127,14 +130,12 @@ class RuleSection:
     def form_template(self) -> str:
         return f"scoring/partials/form_{self.kind}.html"
 
-    @property
-    def row_template(self) -> str:
-        return f"scoring/partials/row_{self.kind}.html"
-
 
 def _section(model: ScoringModel, kind: str, can_edit: bool, **kwargs) -> RuleSection:
     section = RuleSection(model=model, kind=kind, can_edit=can_edit, **kwargs)
     section.rules = list(RULE_MODELS[kind].objects.filter(model=model).order_by("position", "id"))
+    for rule in section.rules:
+        rule.model = model  # the sentences read the model's lookback
     return section
 
 
@@ -149,6 +150,7 @@ def _model_context(request, model: ScoringModel, **overrides) -> dict:
     context = {
         "model": model,
         "can_edit": can_edit,
+        "can_preview": request.user.has_perm(ALL_CONTACTS),
         "versions": versions,
         "latest": latest,
         "unpublished": has_unpublished_changes(model, latest),
@@ -429,14 +431,10 @@ def model_publish_view(request, pk: int):
     return _render(request, "scoring/model_detail.html", context, status=400)
 
 
-def _version_for(model: ScoringModel, number) -> ModelVersion:
-    return get_object_or_404(ModelVersion, model=model, number=number)
-
-
 @require_GET
 def version_detail(request, pk: int, number: int):
     model = _model_for(request, pk)
-    version = _version_for(model, number)
+    version = version_get(model=model, number=number)
     context = {
         "model": model,
         "version": version,
@@ -451,7 +449,7 @@ def version_detail(request, pk: int, number: int):
 @require_POST
 def version_rollback(request, pk: int, number: int):
     model = _model_for(request, pk, edit=True)
-    version = _version_for(model, number)
+    version = version_get(model=model, number=number)
     try:
         new = model_rollback(model=model, version=version, by=request.user)
     except DomainError as exc:
@@ -498,12 +496,23 @@ def version_compare(request, pk: int):
 
 @require_GET
 def model_preview(request, pk: int):
-    """The draft against the published version, on the current data (htmx loads it on a click)."""
-    from scoring.preview import draft_preview
+    """The draft against the published version, on the current data (htmx loads it on a click).
 
+    It counts and lists contacts across the whole database, so it is for users who may see every
+    contact (marketing, managers, admins), not for reps.
+    """
     model = _model_for(request, pk)
+    _require(request, ALL_CONTACTS)
     try:
         preview = draft_preview(model=model)
     except DomainError as exc:
         return _render(request, "scoring/partials/preview.html", {"error": exc.message}, 400)
-    return _render(request, "scoring/partials/preview.html", {"model": model, "preview": preview})
+    context = {
+        "model": model,
+        "preview": preview,
+        "example_lists": [
+            ("Gained, e.g.", preview.gained_examples, "gained"),
+            ("Lost, e.g.", preview.lost_examples, "lost"),
+        ],
+    }
+    return _render(request, "scoring/partials/preview.html", context)

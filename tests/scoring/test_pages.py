@@ -112,14 +112,14 @@ def test_a_user_without_a_role_may_not_read_scoring(client, published):
 def test_readers_see_no_edit_controls(client, request, published, role):
     as_user(client, request.getfixturevalue(role))
     page = client.get(reverse("scoring-model", args=[published.pk])).content.decode()
-    assert "Enterprise" in page and "Job title contains marketing" in page
+    assert "Enterprise" in page and "Job title contains &#x27;marketing&#x27; → +10" in page
     assert "You can read this model" in page
     for control in ("Add a rule", "Save settings", "Publish the draft", "Add condition"):
         assert control not in page
     assert reverse("scoring-rule-new", args=[published.pk, "fit_rules"]) not in page
     section = client.get(reverse("scoring-rules", args=[published.pk, "fit_rules"]), **HTMX)
     assert section.status_code == 200
-    assert "Job title contains marketing" in section.content.decode()
+    assert "Job title contains &#x27;marketing&#x27; → +10" in section.content.decode()
     assert "Edit" not in section.content.decode()
     assert "Roll back" not in page
     listing = client.get(reverse("scoring-models")).content.decode()
@@ -188,7 +188,7 @@ def test_list_summarises_the_segment(client, marketer):
     segment = [{"field": "company.employee_count", "operator": "gte", "value": 500}]
     model_create(data={**BASE, "name": "Big", "segment": segment}, by=marketer)
     html = as_user(client, marketer).get(reverse("scoring-models")).content.decode()
-    assert "Company employees at least 500" in html
+    assert "Company employee count at least 500" in html
 
 
 def test_marketer_creates_a_model(client, marketer):
@@ -252,7 +252,7 @@ def test_segment_conditions_are_added_and_removed(client, marketer, model):
         **HTMX,
     )
     assert response.status_code == 200
-    assert "Company employees at least 500" in response.content.decode()
+    assert "Company employee count at least 500" in response.content.decode()
     client.post(
         url, {"field": "attribute", "attribute": "plan", "operator": "equals", "value": "Pro"}
     )
@@ -296,7 +296,7 @@ def test_marketer_adds_a_fit_rule_with_htmx(client, marketer, model):
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="rules-fit_rules"') and "<html" not in html
-    assert "Company employees between (inclusive) 100 and 500" in html
+    assert "Company employee count between 100 and 500 → -5" in html
     rule = FitRule.objects.get(model=model)
     assert (rule.field, rule.operator, rule.value, rule.points) == (
         "company.employee_count",
@@ -401,7 +401,9 @@ def test_marketer_reorders_and_deletes_rules(client, marketer, model):
     order = list(model.fitrules.order_by("position").values_list("pk", flat=True))
     assert order == [b.pk, a.pk]
     html = response.content.decode()
-    assert html.index("Company employees at least 500") < html.index("Job title contains")
+    assert html.index("Company employee count at least 500") < html.index(
+        "Job title contains &#x27;marketing&#x27;"
+    )
     client.post(move, {"direction": "up"}, **HTMX)  # already first: nothing changes
     assert list(model.fitrules.order_by("position").values_list("pk", flat=True)) == order
 
@@ -446,12 +448,12 @@ def test_version_history_diff_and_rollback(client, marketer, published):
     diff = client.get(reverse("scoring-diff", args=[published.pk]) + "?a=1&b=2")
     html = diff.content.decode()
     assert diff.status_code == 200
-    assert "added" in html and "Company employees at least 500: +20 points" in html
+    assert "added" in html and "Company employee count at least 500 → +20" in html
     bad = client.get(reverse("scoring-diff", args=[published.pk]) + "?a=1&b=9")
     assert bad.status_code == 400 and "No such version" in bad.content.decode()
 
     v1 = client.get(reverse("scoring-version", args=[published.pk, 1])).content.decode()
-    assert "Job title contains marketing: +10 points" in v1 and "Company employees" not in v1
+    assert "Job title contains &#x27;marketing&#x27; → +10" in v1 and "employee count" not in v1
 
     response = client.post(reverse("scoring-rollback", args=[published.pk, 1]))
     assert response.status_code == 302
