@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("leads.api_urls")),
     path("import/", include("leads.import_urls")),
+    path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
 ]
