@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", include("leads.api_urls")),
     path("import/", include("leads.import_urls")),
     path("scoring/", include("scoring.urls")),
+    path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
 ]

@@ -1,14 +1,18 @@
 """Reads of the scoring domain: models, versions and scores, each for the user asking."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from leads.models import Contact
 from leads.selectors import contact_get_for_user
-from scoring.models import ContactScore, ModelVersion, ScoringModel
+from scoring.models import ContactScore, ModelVersion, RescoreRun, ScoringModel
 from scoring.spec import Condition, segment_from_list
 
 VIEW_PERM = "scoring.view_scoringmodel"
+VIEW_SCORING = VIEW_PERM
+START_RESCORE = "scoring.start_rescore"
 
 
 def models_for_user(*, user) -> QuerySet[ScoringModel]:
@@ -60,18 +64,34 @@ def shadowing_segments(*, model: ScoringModel) -> tuple[tuple[Condition, ...], .
     return tuple(segments)
 
 
-def contact_score_for_user(*, user, contact_id) -> tuple[Contact, ContactScore | None]:
-    """(contact, its current score) for a contact the user may see; 404 otherwise.
+def contact_current_score(*, contact: Contact) -> ContactScore | None:
+    """The contact's current score, or None when it has not been scored yet.
 
     A contact is scored by at most one active model (the first whose segment it is in); should
-    several scores exist (e.g. a model deactivated since), the active model ahead in the list
-    order wins. The score is None when the contact has not been scored yet.
+    several scores exist (e.g. a model's segment changed and the rescore has not run yet), the
+    active model ahead in the list order (priority, then name) wins. Scores of inactive models
+    are not current.
     """
-    contact = contact_get_for_user(user=user, pk=contact_id)
-    score = (
+    return (
         ContactScore.objects.filter(contact=contact, model__is_active=True)
         .select_related("model", "model_version")
         .order_by("-model__priority", "model__name")
         .first()
     )
-    return contact, score
+
+
+def contact_score_for_user(*, user, contact_id) -> tuple[Contact, ContactScore | None]:
+    """(contact, its current score) for a contact the user may see; 404 otherwise."""
+    contact = contact_get_for_user(user=user, pk=contact_id)
+    return contact, contact_current_score(contact=contact)
+
+
+def rescore_runs_for_user(*, user) -> QuerySet[RescoreRun]:
+    """Rescore runs, newest first: everyone who may read scoring models sees them all."""
+    if not user.has_perm(VIEW_SCORING):
+        raise PermissionDenied("You need the scoring.view_scoringmodel permission for this.")
+    return RescoreRun.objects.select_related("started_by").order_by("-created_at", "-id")
+
+
+def rescore_run_get_for_user(*, user, pk: int) -> RescoreRun:
+    return get_object_or_404(rescore_runs_for_user(user=user), pk=pk)

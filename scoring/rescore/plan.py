@@ -70,7 +70,7 @@ def scope_score(*, steps: list[Step], scope: Scope, now: datetime) -> ScopeStats
     if scope.ids:
         stale = stale.filter(contact_id__in=scope.ids)
     else:
-        stale = stale.filter(contact_id__range=(scope.lo, scope.hi))
+        stale = stale.filter(contact_id__gte=scope.lo, contact_id__lte=scope.hi)
     stats.changed += stale.delete()[0]
     for step in steps:
         chunk = score_chunk(

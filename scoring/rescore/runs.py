@@ -58,6 +58,9 @@ def rescore_start(*, by, reason: str, now: datetime | None = None) -> RescoreRun
                 .first()
             )
             if queued is not None:
+                # Its begin task was sent when it was queued; sending one more is harmless
+                # (begin claims the run) and repairs a lost message.
+                transaction.on_commit(partial(_send_begin, queued.pk))
                 return queued
             try:
                 with transaction.atomic():
