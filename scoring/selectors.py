@@ -60,18 +60,23 @@ def shadowing_segments(*, model: ScoringModel) -> tuple[tuple[Condition, ...], .
     return tuple(segments)
 
 
-def contact_score_for_user(*, user, contact_id) -> tuple[Contact, ContactScore | None]:
-    """(contact, its current score) for a contact the user may see; 404 otherwise.
+def contact_current_score(*, contact: Contact) -> ContactScore | None:
+    """The contact's current score, or None when it has not been scored yet.
 
     A contact is scored by at most one active model (the first whose segment it is in); should
-    several scores exist (e.g. a model deactivated since), the active model ahead in the list
-    order wins. The score is None when the contact has not been scored yet.
+    several scores exist (e.g. a model's segment changed and the rescore has not run yet), the
+    active model ahead in the list order (priority, then name) wins. Scores of inactive models
+    are not current.
     """
-    contact = contact_get_for_user(user=user, pk=contact_id)
-    score = (
+    return (
         ContactScore.objects.filter(contact=contact, model__is_active=True)
         .select_related("model", "model_version")
         .order_by("-model__priority", "model__name")
         .first()
     )
-    return contact, score
+
+
+def contact_score_for_user(*, user, contact_id) -> tuple[Contact, ContactScore | None]:
+    """(contact, its current score) for a contact the user may see; 404 otherwise."""
+    contact = contact_get_for_user(user=user, pk=contact_id)
+    return contact, contact_current_score(contact=contact)

@@ -20,8 +20,8 @@ VALUE_HELP = (
 
 
 def _describe(kind: str, rule, lookback_days=None) -> str:
-    fields = [f.name for f in rule._meta.concrete_fields] if hasattr(rule, "_meta") else rule
-    data = {name: getattr(rule, name) for name in fields} if hasattr(rule, "_meta") else rule
+    """The sentence for a draft rule row (FitRule, EngagementRule or Disqualifier)."""
+    data = {f.name: getattr(rule, f.name) for f in rule._meta.concrete_fields}
     try:
         return describe_rule(kind, data, lookback_days=lookback_days)
     except (KeyError, TypeError, ValueError):  # pragma: no cover - rows are validated on save

@@ -273,3 +273,15 @@ def test_the_schema_documents_the_scoring_api(tmp_path):
         assert methods <= set(schema["paths"][url]), url
     contacts = {p["name"] for p in schema["paths"]["/api/v1/contacts/"]["get"]["parameters"]}
     assert {"score_min", "score_max", "grade", "mql_eligible"} <= contacts
+
+
+def test_listing_models_takes_a_fixed_number_of_queries(
+    api_as, marketer, model, django_assert_max_num_queries
+):
+    for name in ("Second", "Third", "Fourth"):
+        other = model_create(data={**BASE, "name": name}, by=marketer)
+        rule_add(model=other, kind="fit_rules", data=TITLE)
+        model_publish(model=other, by=marketer, note="")
+    client = api_as(marketer)
+    with django_assert_max_num_queries(12):
+        assert len(client.get(URL).json()["results"]) == 4
