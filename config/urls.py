@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("leads.api_urls")),
+    path("api/v1/", include("scoring.api_urls")),
     path("import/", include("leads.import_urls")),
     path("scoring/", include("scoring.urls")),
     path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
