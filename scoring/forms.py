@@ -39,6 +39,7 @@ FIELD_CHOICES = [("", "Choose a field…")]
 FIELD_CHOICES += [(name, FIELD_LABELS.get(name, name)) for name in FIELDS]
 FIELD_CHOICES += [(ATTRIBUTE_CHOICE, "Custom attribute…")]
 VALUE_HELP = {
+    "any": "Lists: comma-separated. Between: from, to. Empty for “is empty”.",
     "list": "Separate values with commas.",
     "between": "Two numbers separated by a comma, e.g. 100, 500.",
     "none": "This operator takes no value.",
@@ -130,8 +131,8 @@ class ConditionForm(forms.Form):
         # Any operator is accepted (the service explains a misfit next to the field); the menu
         # offers only those fitting the chosen field.
         self.fields["operator"].widget.choices = self.operator_choices()
-        self.fields["operator"].widget.attrs["class"] = "refresh"
         operator = self.current("operator")
+        self.fields["value"].help_text = VALUE_HELP["any"]
         if operator in NO_VALUE_OPS:
             self.fields["value"].help_text = VALUE_HELP["none"]
         elif operator == Operator.BETWEEN:

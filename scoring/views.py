@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,7 +29,7 @@ from scoring.forms import (
 )
 from scoring.models import ModelVersion, ScoringModel
 from scoring.preview import draft_preview
-from scoring.selectors import model_get_for_user, version_get
+from scoring.selectors import latest_version, model_get_for_user, version_get
 from scoring.services import (
     RULE_MODELS,
     model_create,
@@ -92,6 +93,18 @@ def _rule_for(model: ScoringModel, kind: str, rule_id: int):
 def _render(request, template: str, context: dict, status: int = 200):
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _render_write(request, model: ScoringModel, template: str, context: dict, status: int = 200):
+    """An htmx answer to a draft edit: the swapped partial plus, out of band, the draft's state
+    (unpublished changes or not) in the page head and the publish card."""
+    response = _render(request, template, context, status)
+    latest = latest_version(model=model)
+    state = {"oob": True, "latest": latest, "unpublished": has_unpublished_changes(model, latest)}
+    response.content += render_to_string(
+        "scoring/partials/draft_status.html", state, request=request
+    ).encode()
     return response
 
 
@@ -238,7 +251,8 @@ def _model_page_or_partial(request, model, partial: str, status: int = 200, **ov
     """After a write: the htmx partial, or for a plain form post the page (redirect if fine)."""
     if request.htmx:
         context = _model_context(request, model, **overrides)
-        return _render(request, f"scoring/model_detail.html#{partial}", context, status=status)
+        template = f"scoring/model_detail.html#{partial}"
+        return _render_write(request, model, template, context, status=status)
     if status == 200:
         return redirect(reverse("scoring-model", args=[model.pk]) + f"#{partial}")
     context = _model_context(request, model, **overrides)
@@ -314,7 +328,8 @@ def _section_response(request, model, kind: str, status: int = 200, **kwargs):
     can_edit = request.user.has_perm(CHANGE)
     section = _section(model, kind, can_edit, **kwargs)
     if request.htmx:
-        return _render(request, "scoring/partials/rule_section.html", {"section": section}, status)
+        template = "scoring/partials/rule_section.html"
+        return _render_write(request, model, template, {"section": section}, status)
     if status == 200:
         return redirect(reverse("scoring-model", args=[model.pk]) + f"#rules-{kind}")
     sections = [section if s == kind else _section(model, s, can_edit) for s in RULE_MODELS]

@@ -297,6 +297,9 @@ def test_marketer_adds_a_fit_rule_with_htmx(client, marketer, model):
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="rules-fit_rules"') and "<html" not in html
     assert "Company employee count between 100 and 500 → -5" in html
+    # The page head and the publish card learn out of band that the draft changed.
+    assert '<span id="draft-status" hx-swap-oob="true"><span class="tag warn">' in html
+    assert '<small id="publish-hint" class="muted" hx-swap-oob="true">Not published' in html
     rule = FitRule.objects.get(model=model)
     assert (rule.field, rule.operator, rule.value, rule.points) == (
         "company.employee_count",
