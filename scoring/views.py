@@ -389,7 +389,10 @@ def rule_form(request, pk: int, kind: str):
     form = form_cls(initial={name: request.POST.get(name, "") for name in form_cls.base_fields})
     rule = None
     if request.POST.get("rule"):
-        rule = _rule_for(model, kind, request.POST["rule"])
+        rule_id = request.POST["rule"]
+        if not rule_id.isdigit():
+            raise Http404("No such rule")
+        rule = _rule_for(model, kind, int(rule_id))
     section = RuleSection(model=model, kind=kind, can_edit=True)
     return _render(
         request,

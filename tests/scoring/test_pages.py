@@ -266,6 +266,17 @@ def test_segment_conditions_are_added_and_removed(client, marketer, model):
     assert model.segment == [{"field": "attributes.plan", "operator": "equals", "value": "pro"}]
 
 
+def test_segment_form_offers_only_operators_fitting_the_field(client, marketer, model):
+    url = reverse("scoring-segment-form", args=[model.pk])
+    data = {"field": "company.employee_count", "operator": "", "value": ""}
+    html = as_user(client, marketer).post(url, data, **HTMX).content.decode()
+    assert 'value="gte"' in html and 'value="starts_with"' not in html
+    html = client.post(url, {**data, "field": "attribute"}, **HTMX).content.decode()
+    assert 'name="attribute"' in html and 'value="starts_with"' in html
+    model.refresh_from_db()
+    assert model.segment == []
+
+
 def test_segment_errors_are_shown_next_to_the_field(client, marketer, model):
     as_user(client, marketer)
     response = client.post(
@@ -370,6 +381,7 @@ def test_rule_form_offers_only_operators_fitting_the_field(client, marketer, mod
     html = client.post(url, fit_form(field="job_title"), **HTMX).content.decode()
     assert 'value="contains"' in html and 'value="between"' not in html
     assert not FitRule.objects.exists()
+    assert client.post(url, {**fit_form(), "rule": "x1"}, **HTMX).status_code == 404
     html = client.post(
         reverse("scoring-rule-form", args=[model.pk, "engagement_rules"]),
         {"event_type": "page_view", "mode": "once_at_count"},
