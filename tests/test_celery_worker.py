@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app
 from leads.contact_import import import_job_create
@@ -24,6 +26,7 @@ from leads.tasks import contacts_import_task
 from scoring import reference
 from scoring.models import ContactScore, RescoreRun, RescoreStatus
 from scoring.spec import ModelSpec
+from scoring.tasks import rescore_begin_task
 from tests.factories import ActivityEventFactory, ContactFactory
 from tests.scoring.rescoring import published_model
 
@@ -162,17 +165,6 @@ def test_a_real_worker_runs_the_contacts_import_task(worker, real_broker, market
     assert "leads.contacts_import" in log and "succeeded" in log, log
 
 
-@pytest.fixture
-def sends_to_worker(worker, real_broker, redis_url):
-    """Tasks the code under test sends (on commit) go through Redis to the worker's queue."""
-    saved = app.conf.broker_url, app.conf.task_default_queue
-    app.conf.broker_url, app.conf.task_default_queue = redis_url, worker.queue
-    try:
-        yield worker
-    finally:
-        app.conf.broker_url, app.conf.task_default_queue = saved
-
-
 def _contacts_far_apart(per_range: int, ranges: int) -> list:
     """Contacts in id ranges 40,000 apart, so a full rescore has several chunks of 20,000."""
     contacts = []
@@ -187,32 +179,32 @@ def _contacts_far_apart(per_range: int, ranges: int) -> list:
     return contacts
 
 
-def test_a_real_worker_runs_a_full_rescore_through_its_chunk_tasks(sends_to_worker, marketer):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def test_a_real_worker_runs_a_full_rescore_through_its_chunk_tasks(worker, real_broker, marketer):
+    # Setting up runs in this process (eager), scoring included; then the scores are dropped
+    # and a full rescore is sent to the worker, which sends itself one task per chunk.
+    app.conf.task_always_eager = True
     contacts = _contacts_far_apart(per_range=4, ranges=3)
     for contact in contacts[::3]:
-        ActivityEventFactory(contact=contact, event_type="page_view",
-                             occurred_at=timezone.now() - timedelta(days=1))  # fmt: skip
-        ActivityEventFactory(contact=contact, event_type="page_view",
-                             occurred_at=timezone.now() - timedelta(days=2))  # fmt: skip
-
-    # Publishing queues the full rescore on commit: begin, then one task per chunk, all on the
-    # worker (a chunk range holding no contact is a chunk too).
+        for days in (1, 2):
+            ActivityEventFactory(contact=contact, event_type="page_view",
+                                 occurred_at=timezone.now() - timedelta(days=days))  # fmt: skip
     model = published_model(by=marketer)
+    ContactScore.objects.all().delete()
+    RescoreRun.objects.all().delete()
+    app.conf.task_always_eager = False
+    run = RescoreRun.objects.create(kind="full", reason="worker test", created_at=timezone.now())
 
-    run = RescoreRun.objects.get()
+    rescore_begin_task.apply_async(args=[run.pk], queue=worker.queue, connection=real_broker)
+
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         run.refresh_from_db()
-        if run.is_finished or sends_to_worker.poll() is not None:
+        if run.is_finished or worker.poll() is not None:
             break
         time.sleep(0.2)
-    log = sends_to_worker.log_path.read_text()
+    log = worker.log_path.read_text()
     assert run.status == RescoreStatus.DONE, f"run {run.status} ({run.error}); log:\n{log}"
-    assert run.chunks_total == run.chunks_done >= 5
+    assert run.chunks_total == run.chunks_done >= 5  # a range holding no contact is a chunk too
     assert run.contacts_scored == len(contacts) == ContactScore.objects.count()
     assert log.count("scoring.rescore_chunk") >= run.chunks_total
     spec = ModelSpec.from_dict(model.versions.get().definition)
@@ -224,8 +216,6 @@ def test_a_real_worker_runs_a_full_rescore_through_its_chunk_tasks(sends_to_work
             expected.engagement,
             expected.mql_eligible,
         ), contact.pk
-    # Eligible contacts became MQLs (by this run, or by the incremental rescore that creating
-    # the contacts queued on the same worker).
     eligible = {s.contact_id for s in ContactScore.objects.filter(mql_eligible=True)}
     assert eligible and eligible == set(
         Contact.objects.filter(lifecycle_stage="mql").values_list("pk", flat=True)
