@@ -187,10 +187,19 @@ def rescore_chunk_failed(*, chunk_id: int, error: str) -> None:
 
 
 def rescore_resume(*, now: datetime | None = None) -> None:
-    """Repair what a lost message can leave behind (called by the scheduled task): a queued full
-    run with none running is started; a running one with no progress for STALE_AFTER gets its
-    unfinished chunks sent again (a chunk already done ignores the second message)."""
+    """Repair what a lost message or a dead process can leave behind (the scheduled task calls
+    it): a queued full run with none running is started; a running one with no progress for
+    STALE_AFTER gets its unfinished chunks sent again (a chunk already done ignores the second
+    message); a scheduled run with no progress for STALE_AFTER is marked failed."""
     now = now or timezone.now()
+    # A scheduled run whose process died would block the next ones (one running per kind).
+    RescoreRun.objects.filter(
+        kind=RescoreKind.SCHEDULED, status=RescoreStatus.RUNNING, progress_at__lt=now - STALE_AFTER
+    ).update(
+        status=RescoreStatus.FAILED,
+        finished_at=now,
+        error="No progress for 10 minutes: the process running it stopped.",
+    )
     running = RescoreRun.objects.filter(kind=RescoreKind.FULL, status=RescoreStatus.RUNNING).first()
     if running is None:
         _send_next_queued()

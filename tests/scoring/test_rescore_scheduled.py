@@ -152,3 +152,38 @@ def test_contacts_with_events_under_a_decaying_rule_are_rescored_every_run(
     assert run.contacts_scored == 1
     assert engagement(fading) == 1.25
     assert engagement(idle) == 0
+
+
+def test_a_scheduled_run_whose_process_died_does_not_block_the_next(marketer):
+    published_model(by=marketer)
+    RescoreRun.objects.all().delete()
+    long_ago = T0 - timedelta(hours=1)
+    RescoreRun.objects.create(kind="full", status="done", reason="x", created_at=long_ago,
+                              as_of=long_ago, plan=plan_current(), event_watermark=0)  # fmt: skip
+    dead = RescoreRun.objects.create(kind="scheduled", status="running", reason="x",
+                                     created_at=long_ago, progress_at=long_ago)  # fmt: skip
+
+    run = rescore_scheduled(now=T0)
+
+    dead.refresh_from_db()
+    assert dead.status == RescoreStatus.FAILED and "No progress" in dead.error
+    assert (run.kind, run.status) == (RescoreKind.SCHEDULED, RescoreStatus.DONE)
+
+
+def test_a_full_run_without_progress_gets_its_unfinished_chunks_sent_again(
+    marketer, django_capture_on_commit_callbacks
+):
+    published_model(by=marketer)
+    contact = ContactFactory()
+    run = RescoreRun.objects.get()
+    from scoring.rescore import rescore_begin
+
+    rescore_begin(run_id=run.pk)  # its chunk messages "lost": never run
+    RescoreRun.objects.filter(pk=run.pk).update(progress_at=T0 - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rescore_scheduled(now=T0)
+
+    run.refresh_from_db()
+    assert run.status == RescoreStatus.DONE
+    assert ContactScore.objects.filter(contact=contact).exists()
