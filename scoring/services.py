@@ -278,6 +278,10 @@ def model_rules_replace(
     unknown = set(rules) - set(RULE_MODELS)
     if unknown:
         raise DomainError("Unknown rule kind.", field=sorted(unknown)[0])
+    if not rules:
+        return model
+    # One editor at a time: a second replace waits, then sees the first one's rules.
+    ScoringModel.objects.select_for_update().only("pk").get(pk=model.pk)
     kept = [kind for kind in RULE_MODELS if kind not in rules]
     taken = {
         key
@@ -291,9 +295,8 @@ def model_rules_replace(
         for row in rows:
             row.model = model
         cls.objects.bulk_create(rows)
-    if new_rows:
-        model.draft_changed_at = now or timezone.now()
-        model.save(update_fields=["draft_changed_at", "updated_at"])
+    model.draft_changed_at = now or timezone.now()
+    model.save(update_fields=["draft_changed_at", "updated_at"])
     return model
 
 

@@ -285,3 +285,15 @@ def test_listing_models_takes_a_fixed_number_of_queries(
     client = api_as(marketer)
     with django_assert_max_num_queries(12):
         assert len(client.get(URL).json()["results"]) == 4
+
+
+def test_a_bad_rule_undoes_the_settings_sent_with_it(api_as, marketer, model):
+    response = api_as(marketer).patch(
+        f"{URL}{model.pk}/",
+        {"fit_min": 99, "name": "Renamed", "fit_rules": [SIZE, {**TITLE, "points": "x"}]},
+        format="json",
+    )
+    assert response.status_code == 400 and "fit_rules[1].points" in response.json()
+    model.refresh_from_db()
+    assert (model.fit_min, model.name) == (BASE["fit_min"], "Everyone")
+    assert [r.field for r in model.fitrules.all()] == ["job_title"]
