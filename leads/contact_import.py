@@ -51,6 +51,7 @@ from leads.models import (
 )
 from leads.roles import is_admin
 from leads.services import CONTACT_FIELDS, first_stage_changes_create
+from scoring.rescore.queue import contacts_rescore_queue
 
 CHUNK = 5_000
 INLINE_MAX_ROWS = 2_000  # larger files run as a Celery task
@@ -488,10 +489,12 @@ def _chunk_write(rows: list[_Row], *, by, stage: str, reason: str, now: datetime
         if fields and contact.pk is not None:
             changed_fields |= fields
             changed[contact.pk] = contact
+    rescore = list(changed)
     if changed:
         _contacts_update(list(changed.values()), sorted(changed_fields), now=now)
     if new:
-        _contacts_insert(list(new.values()), by=by, stage=stage, reason=reason, now=now)
+        rescore += _contacts_insert(list(new.values()), by=by, stage=stage, reason=reason, now=now)
+    contacts_rescore_queue(contact_ids=rescore)
 
 
 # Columns written for a new contact (everything but the id).
@@ -499,8 +502,9 @@ _INSERT_FIELDS = [f for f in Contact._meta.concrete_fields if not f.primary_key]
 _PG_TYPES = {"company_id": "bigint", "owner_id": "bigint", "attributes": "jsonb"}
 
 
-def _contacts_insert(contacts: list[Contact], *, by, stage: str, reason: str, now) -> None:
-    """Insert new contacts and their first history rows, the same rows contact_create writes.
+def _contacts_insert(contacts: list[Contact], *, by, stage: str, reason: str, now) -> list[int]:
+    """Insert new contacts and their first history rows, the same rows contact_create writes;
+    returns their ids.
 
     On PostgreSQL through COPY and one INSERT ... SELECT; elsewhere with bulk_create.
     """
@@ -514,7 +518,7 @@ def _contacts_insert(contacts: list[Contact], *, by, stage: str, reason: str, no
             reason=reason,
             now=now,
         )
-        return
+        return [contact.pk for contact in created]
     actor_system = "" if by is not None else SYSTEM
     columns = ", ".join(f.column for f in _INSERT_FIELDS)
     json_fields = {f.attname for f in _INSERT_FIELDS if f.get_internal_type() == "JSONField"}
@@ -533,10 +537,12 @@ def _contacts_insert(contacts: list[Contact], *, by, stage: str, reason: str, no
             f"INSERT INTO {StageChange._meta.db_table} (contact_id, from_stage, to_stage, "
             "changed_at, actor_user_id, actor_system, reason, override) "
             "SELECT id, '', %s, %s, %s, %s, %s, false "
-            f"FROM {Contact._meta.db_table} WHERE lower(email) = ANY(%s::text[])",
+            f"FROM {Contact._meta.db_table} WHERE lower(email) = ANY(%s::text[]) "
+            "RETURNING contact_id",
             [stage, now, by.pk if by is not None else None, actor_system, reason,
              [contact.email for contact in contacts]],
         )  # fmt: skip
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _contacts_update(contacts: list[Contact], fields: list[str], *, now) -> None:

@@ -9,7 +9,10 @@ A batch of up to MAX_BATCH events costs a fixed handful of queries, not a few pe
    emails; an unknown email gets a new contact in stage lead, created with its first
    StageChange row by two bulk INSERTs (the same rows contact_create writes one by one);
 4. one INSERT ... ON CONFLICT (source, external_id) DO NOTHING RETURNING stores the events; an
-   event that a concurrent request stored first comes back as "duplicate", never as an error.
+   event that a concurrent request stored first comes back as "duplicate", never as an error;
+5. the contacts that got new events are queued for an incremental rescore on commit
+   (deduplicated, see scoring.rescore.queue); file imports (by=None) leave them to the scheduled
+   rescore.
 
 On PostgreSQL the lists travel as a few array parameters (unnest) instead of thousands of
 placeholders: psycopg's client-side query building was a third of the time of a batch.
@@ -34,6 +37,7 @@ from django.utils.dateparse import parse_datetime
 from leads.models import ActivityEvent, Contact, EventType, LifecycleStage
 from leads.selectors import contacts_for_user
 from leads.services import first_stage_changes_create
+from scoring.rescore.queue import contacts_rescore_queue
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -122,6 +126,12 @@ def events_ingest(*, items: list[Any], by, now: datetime | None = None) -> list[
         # for each other instead of deadlocking.
         to_insert.sort(key=lambda item: (item.key is not None, item.key or ("", "")))
         _insert_events(to_insert, now=now, outcomes=outcomes)
+        if by is not None:  # file imports (by=None) are left to the scheduled rescore
+            contacts_rescore_queue(
+                contact_ids={
+                    o.event["contact"] for o in outcomes if o is not None and o.status == CREATED
+                }
+            )
         for item in repeats:
             original = outcomes[first[item.key].index]
             outcomes[item.index] = (

@@ -71,6 +71,8 @@ class Company(models.Model):
                 Lower("domain"), condition=~models.Q(domain=""), name="company_domain_unique_ci"
             ),
         ]
+        # The scheduled rescore looks for companies changed since its last run.
+        indexes = [models.Index(fields=["updated_at"], name="company_updated_at")]
 
     def __str__(self) -> str:
         return self.name
@@ -118,6 +120,8 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["lifecycle_stage", "stage_entered_at"]),
             models.Index(fields=["owner", "lifecycle_stage"]),
+            # The scheduled rescore looks for contacts changed since its last run.
+            models.Index(fields=["updated_at"], name="contact_updated_at"),
         ]
         permissions = [
             ("view_all_contacts", "Can see every contact, not only own ones"),

@@ -1,5 +1,6 @@
 """Writes of the leads domain: one function per use case."""
 
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -24,6 +25,25 @@ CONTACT_FIELDS = (
     "attributes",
 )
 COMPANY_FIELDS = ("name", "industry", "employee_count", "annual_revenue", "country", "tags")
+
+
+def _move_refusal(
+    from_stage: str, to_stage: str, move: str, *, by, override: bool
+) -> DomainError | None:
+    """Why the lifecycle policy refuses this move (None when it is allowed)."""
+    if move == Move.SKIP and not override:
+        return DomainError(
+            f"Moving from {from_stage} to {to_stage} skips stages; "
+            "set override with a reason to do it anyway.",
+            field="override",
+        )
+    if move == Move.BACK and not (by is not None and is_admin(by)):
+        return DomainError(
+            f"Moving back from {from_stage} to {to_stage} is allowed only to nurture or "
+            "disqualified, or by an admin.",
+            field="to_stage",
+        )
+    return None
 
 
 def stage_change(
@@ -58,18 +78,9 @@ def stage_change(
         if from_stage == to_stage:
             raise DomainError(f"The contact is already in stage {to_stage}.", field="to_stage")
         move = classify_move(from_stage, to_stage)
-        if move == Move.SKIP and not override:
-            raise DomainError(
-                f"Moving from {from_stage} to {to_stage} skips stages; "
-                "set override with a reason to do it anyway.",
-                field="override",
-            )
-        if move == Move.BACK and not (by is not None and is_admin(by)):
-            raise DomainError(
-                f"Moving back from {from_stage} to {to_stage} is allowed only to nurture or "
-                "disqualified, or by an admin.",
-                field="to_stage",
-            )
+        refusal = _move_refusal(from_stage, to_stage, move, by=by, override=override)
+        if refusal is not None:
+            raise refusal
         Contact.objects.filter(pk=contact.pk).update(
             lifecycle_stage=to_stage, stage_entered_at=now, updated_at=now
         )
@@ -87,6 +98,77 @@ def stage_change(
     return change
 
 
+def stage_change_bulk(
+    *,
+    contact_ids: Iterable[int],
+    to_stage: str,
+    system: str,
+    reasons: Mapping[int, str],
+    from_stages: Collection[str],
+    override: bool = False,
+    now: datetime | None = None,
+) -> list[StageChange]:
+    """Move many contacts at once for a system component (e.g. scoring): the bulk stage_change.
+
+    Only contacts currently in one of `from_stages` move, and only where the lifecycle policy
+    (the same classify_move / _move_refusal as stage_change, without a user: never back) allows
+    the move; `override` allows skips. One UPDATE guarded on the from-stage moves them, one bulk
+    INSERT writes their history rows; returns the rows written (contacts that did not move have
+    none). The rows are locked in id order first, so concurrent callers do not deadlock.
+    """
+    if to_stage not in LifecycleStage.values:
+        raise DomainError(f"Unknown stage {to_stage!r}.", field="to_stage")
+    if not system:
+        raise ValueError("stage_change_bulk is for system components: name one (system=)")
+    allowed = [
+        stage
+        for stage in from_stages
+        if stage != to_stage
+        and _move_refusal(
+            stage, to_stage, classify_move(stage, to_stage), by=None, override=override
+        )
+        is None
+    ]
+    ids = sorted({int(pk) for pk in contact_ids})
+    if not ids or not allowed:
+        return []
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = list(
+            Contact.objects.select_for_update()
+            .filter(pk__in=ids, lifecycle_stage__in=allowed)
+            .order_by("pk")
+            .values_list("pk", "lifecycle_stage")
+        )
+        if not locked:
+            return []
+        moved = Contact.objects.filter(
+            pk__in=[pk for pk, _ in locked], lifecycle_stage__in=allowed
+        ).update(lifecycle_stage=to_stage, stage_entered_at=now, updated_at=now)
+        if moved != len(locked):  # pragma: no cover - the rows are locked
+            raise RuntimeError("stage_change_bulk: contacts changed under the lock")
+        return StageChange.objects.bulk_create(
+            StageChange(
+                contact_id=pk,
+                from_stage=from_stage,
+                to_stage=to_stage,
+                changed_at=now,
+                actor_system=system,
+                reason=(reasons.get(pk) or f"Moved by {system}").strip(),
+                override=override and classify_move(from_stage, to_stage) == Move.SKIP,
+            )
+            for pk, from_stage in locked
+        )
+
+
+def _rescore_later(contact_ids) -> None:
+    """Queue the scoring of these contacts once the transaction commits (deduplicated)."""
+    # Imported here: scoring builds on leads (it imports this module), not the other way round.
+    from scoring.rescore.queue import contacts_rescore_queue
+
+    contacts_rescore_queue(contact_ids=contact_ids)
+
+
 def company_upsert(*, domain: str, data: dict) -> Company:
     """Find a company by domain (case-insensitive) and update the given fields, or create it."""
     domain = domain.strip().lower()
@@ -101,6 +183,7 @@ def company_upsert(*, domain: str, data: dict) -> Company:
         setattr(company, field, values[field])
     if changed:
         company.save(update_fields=[*changed, "updated_at"])
+        _rescore_later(Contact.objects.filter(company=company).values_list("pk", flat=True))
     return company
 
 
@@ -132,6 +215,7 @@ def contact_create(
             actor_system="" if by is not None else (system or "api"),
             reason=reason,
         )
+        _rescore_later([contact.pk])
     return contact
 
 
@@ -164,6 +248,7 @@ def contact_update(*, contact: Contact, data: dict) -> Contact:
         setattr(contact, field, data[field])
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
+        _rescore_later([contact.pk])
     return contact
 
 

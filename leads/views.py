@@ -18,6 +18,7 @@ from leads.forms import ContactPageFilter, StageChangeForm
 from leads.models import ActivityEvent, Contact, StageChange
 from leads.selectors import contact_get_for_user, contacts_for_user, stage_stays
 from leads.services import stage_change
+from scoring.score_panel import score_panel
 
 PAGE_SIZE = 25
 TIMELINE_EVENTS = 100
@@ -121,6 +122,9 @@ def _contact_page(request, contact: Contact, form: StageChangeForm | None, statu
         "timeline_limit": TIMELINE_EVENTS,
         "form": form,
         "can_change_stage": can_change_stage,
+        "score_panel": score_panel(user=request.user, contact=contact)
+        if request.user.has_perm("scoring.view_scoringmodel")
+        else None,
     }
     return render(request, "leads/contact_detail.html", context, status=status)
 

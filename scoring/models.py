@@ -199,3 +199,120 @@ class ScoreHistory(ScoreFields):
         indexes = [
             models.Index(fields=["contact", "model", "recorded_at"], name="scorehistory_trend")
         ]
+
+
+# --- rescoring: runs, their chunks, and the incremental queue ---------------------------------
+
+
+class RescoreKind(models.TextChoices):
+    FULL = "full", "Full"
+    SCHEDULED = "scheduled", "Scheduled (changed contacts only)"
+
+
+class RescoreStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RescoreRun(models.Model):
+    """One rescore: a full one (every contact, in chunk tasks) or a scheduled one (changed only).
+
+    At most one run of a kind is running and at most one is queued (partial unique indexes): a
+    full rescore asked for while one runs becomes the single queued follow-up, started when the
+    running one ends. Every chunk scores "as of" the same moment and under the same versions
+    (`plan`), both fixed when the run starts.
+    """
+
+    kind = models.CharField(max_length=10, choices=RescoreKind.choices)
+    status = models.CharField(
+        max_length=10, choices=RescoreStatus.choices, default=RescoreStatus.QUEUED
+    )
+    reason = models.CharField(max_length=300)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk finished")
+    as_of = models.DateTimeField(null=True, blank=True, help_text="The `now` of every chunk")
+    # [{"model": id, "version": id}, ...] in the order models claim contacts (priority, name).
+    plan = models.JSONField(default=list, blank=True)
+    event_watermark = models.BigIntegerField(
+        null=True, blank=True, help_text="Highest event id when the run started"
+    )
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    contacts_scored = models.PositiveIntegerField(default=0)
+    scores_changed = models.PositiveIntegerField(default=0)
+    mqls_created = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status="running"),
+                name="rescorerun_one_running_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status="queued"),
+                name="rescorerun_one_queued_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(chunks_done__lte=F("chunks_total")), name="rescorerun_chunks_done"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-as_of"], name="rescorerun_status_as_of"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} rescore #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RescoreStatus.DONE, RescoreStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == RescoreStatus.DONE:
+            return 100
+        return int(100 * self.chunks_done / self.chunks_total) if self.chunks_total else 0
+
+
+class RescoreChunk(models.Model):
+    """A contact id range of a full run; done once, by whichever worker claims it first."""
+
+    run = models.ForeignKey(RescoreRun, on_delete=models.CASCADE, related_name="chunks")
+    lo = models.BigIntegerField()
+    hi = models.BigIntegerField()
+    done = models.BooleanField(default=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    contacts_scored = models.PositiveIntegerField(default=0)
+    scores_changed = models.PositiveIntegerField(default=0)
+    mqls_created = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "lo"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "lo"], name="rescorechunk_range_unique"),
+            models.CheckConstraint(condition=Q(lo__lte=F("hi")), name="rescorechunk_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} contacts {self.lo}–{self.hi}"
+
+
+class RescorePending(models.Model):
+    """A contact waiting for its incremental rescore: the marker that deduplicates the tasks."""
+
+    contact_id = models.BigIntegerField(primary_key=True)
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} since {self.queued_at:%H:%M:%S}"

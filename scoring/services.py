@@ -8,8 +8,18 @@ from django.db.models import Max
 from django.utils import timezone
 
 from leads.exceptions import DomainError
-from scoring.models import Disqualifier, EngagementRule, FitRule, ModelVersion, ScoringModel
-from scoring.spec import RULE_KINDS, ModelSpec, settings_from_dict, spec_from_draft
+from scoring.models import (
+    ContactScore,
+    Disqualifier,
+    EngagementRule,
+    FitRule,
+    ModelVersion,
+    ScoreHistory,
+    ScoringModel,
+    new_rule_key,
+)
+from scoring.rescore import rescore_start
+from scoring.spec import MAX_RULES, RULE_KINDS, ModelSpec, settings_from_dict, spec_from_draft
 
 RULE_MODELS = {
     "fit_rules": FitRule,
@@ -80,6 +90,9 @@ def model_update(*, model: ScoringModel, data: dict, now: datetime | None = None
     try:
         with transaction.atomic():
             model.save(update_fields=[*changed, "draft_changed_at", "updated_at"])
+            # Activation and priority act at once (the draft's other settings wait for publish).
+            if {"is_active", "priority"} & set(changed) and model.versions.exists():
+                _rescore_all(by=None, reason=f"Changed activation or priority of {model.name}")
     except IntegrityError:
         raise DomainError("A scoring model with this name exists.", field="name") from None
     return model
@@ -164,9 +177,11 @@ def _publish(*, model: ScoringModel, spec: ModelSpec, by, note: str, now) -> Mod
 def model_publish(
     *, model: ScoringModel, by: AbstractBaseUser | None, note: str, now: datetime | None = None
 ) -> ModelVersion:
-    """Freeze the draft as the next version. Starting the full rescore is the caller's job."""
+    """Freeze the draft as the next version and start a full rescore (queued on commit)."""
     model = ScoringModel.objects.select_for_update().get(pk=model.pk)
-    return _publish(model=model, spec=spec_from_draft(model), by=by, note=note, now=now)
+    version = _publish(model=model, spec=spec_from_draft(model), by=by, note=note, now=now)
+    _rescore_all(by=by, reason=f"Published {model.name} v{version.number}")
+    return version
 
 
 @transaction.atomic
@@ -195,7 +210,17 @@ def model_rollback(
             rows.append(cls(model=model, key=rule["key"], position=position, **values))
         cls.objects.bulk_create(rows)
     note = f"Rolled back to version {version.number}"
-    return _publish(model=model, spec=spec, by=by, note=note, now=now)
+    published = _publish(model=model, spec=spec, by=by, note=note, now=now)
+    _rescore_all(
+        by=by,
+        reason=f"Rolled back {model.name} to v{version.number} (as v{published.number})",
+    )
+    return published
+
+
+def _rescore_all(*, by, reason: str) -> None:
+    """A new version (or a change of which models score whom) needs a full rescore."""
+    rescore_start(by=by, reason=reason)
 
 
 def version_diff(a: ModelVersion, b: ModelVersion) -> dict:
@@ -221,3 +246,86 @@ def version_diff(a: ModelVersion, b: ModelVersion) -> dict:
             ],
         }
     return diff
+
+
+def _rule_rows(kind: str, rules: object, taken: set[str]) -> list[DraftRuleRow]:
+    """Validated, unsaved rule rows of `kind` from a list of dicts; errors name `kind[i].field`."""
+    if not isinstance(rules, list):
+        raise DomainError("Send a list of rules.", field=kind)
+    if len(rules) > MAX_RULES:
+        raise DomainError(f"Use at most {MAX_RULES} rules.", field=kind)
+    cls, rows = RULE_MODELS[kind], []
+    for i, data in enumerate(rules):
+        prefix = f"{kind}[{i}]."
+        if not isinstance(data, dict):
+            raise DomainError("Send each rule as an object.", field=f"{kind}[{i}]")
+        key = data.get("key") or new_rule_key()
+        if isinstance(key, str) and key in taken:
+            raise DomainError("Rule keys must be unique within a model.", field=f"{prefix}key")
+        values = RULE_KINDS[kind].from_dict({**data, "key": key}, prefix).to_dict()
+        taken.add(values.pop("key"))
+        rows.append(cls(key=key, position=i + 1, **values))
+    return rows
+
+
+@transaction.atomic
+def model_rules_replace(
+    *, model: ScoringModel, rules: dict[str, object], now: datetime | None = None
+) -> ScoringModel:
+    """Replace the draft's rule lists of the kinds given in `rules` (fit_rules, engagement_rules,
+    disqualifiers), all or nothing. A rule that carries its `key` keeps it (so version diffs match
+    it with the published rule); one without gets a new key. Kinds not given stay as they are."""
+    unknown = set(rules) - set(RULE_MODELS)
+    if unknown:
+        raise DomainError("Unknown rule kind.", field=sorted(unknown)[0])
+    if not rules:
+        return model
+    # One editor at a time: a second replace waits, then sees the first one's rules.
+    ScoringModel.objects.select_for_update().only("pk").get(pk=model.pk)
+    kept = [kind for kind in RULE_MODELS if kind not in rules]
+    taken = {
+        key
+        for kind in kept
+        for key in RULE_MODELS[kind].objects.filter(model=model).values_list("key", flat=True)
+    }
+    new_rows = {kind: _rule_rows(kind, rules[kind], taken) for kind in RULE_MODELS if kind in rules}
+    for kind, rows in new_rows.items():
+        cls = RULE_MODELS[kind]
+        cls.objects.filter(model=model).delete()
+        for row in rows:
+            row.model = model
+        cls.objects.bulk_create(rows)
+    model.draft_changed_at = now or timezone.now()
+    model.save(update_fields=["draft_changed_at", "updated_at"])
+    return model
+
+
+@transaction.atomic
+def model_create_with_rules(
+    *,
+    data: dict,
+    rules: dict[str, object],
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> ScoringModel:
+    """model_create plus the draft's rule lists, in one transaction (nothing half-written)."""
+    model = model_create(data=data, by=by, now=now)
+    return model_rules_replace(model=model, rules=rules, now=now)
+
+
+@transaction.atomic
+def model_update_with_rules(
+    *, model: ScoringModel, data: dict, rules: dict[str, object], now: datetime | None = None
+) -> ScoringModel:
+    """model_update plus replacing the rule lists given, in one transaction."""
+    model = model_update(model=model, data=data, now=now)
+    return model_rules_replace(model=model, rules=rules, now=now)
+
+
+def model_delete(*, model: ScoringModel) -> None:
+    """Delete a model with its draft, versions, scores and score history."""
+    with transaction.atomic():
+        # Scores protect the versions that produced them: they go first (one DELETE each).
+        ContactScore.objects.filter(model=model).delete()
+        ScoreHistory.objects.filter(model=model).delete()
+        ScoringModel.objects.filter(pk=model.pk).delete()

@@ -1,0 +1,177 @@
+"""Human sentences for rules, and a stored score's breakdown explained.
+
+Rules are described from their plain-dict form (a ModelVersion.definition entry, `spec.to_dict()`
+or `scoring.spec.rule_rows_to_dicts(model)` for the draft), e.g.
+
+* fit: "Job title contains 'vp' → +10"
+* engagement: "Page view where url contains '/pricing' in the last 30 days → +5 each, max 15",
+  "3 × Demo request in the last 90 days → +20 once"
+* disqualifier: "Free-mail address: email domain is one of 'gmail.com' → never an MQL"
+"""
+
+from dataclasses import dataclass
+
+from leads.models import EventType
+from scoring.catalogue import ATTRIBUTE_PREFIX
+from scoring.catalogue import Operator as O
+from scoring.models import ContactScore, EngagementMode
+
+KINDS = {"fit_rules": "fit", "engagement_rules": "engagement", "disqualifiers": "disqualifier"}
+FIELD_LABELS = {
+    "email": "Email",
+    "company.domain": "Company domain",
+    "company.tags": "Company tags",
+}
+OPERATOR_WORDS = {
+    O.IN: "is one of",
+    O.NOT_IN: "is none of",
+    O.EMAIL_DOMAIN_IN: "email domain is one of",
+    O.EQUALS: "is",
+    O.NOT_EQUALS: "is not",
+}
+
+
+def number(value) -> str:
+    """500.0 → '500', 1500 → '1,500', 2.5 → '2.5'."""
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{int(n):,}" if n.is_integer() else f"{n:,.2f}".rstrip("0").rstrip(".")
+
+
+def points(value) -> str:
+    text = number(abs(float(value)))
+    return f"-{text}" if float(value) < 0 else f"+{text}"
+
+
+def field_label(name: str) -> str:
+    if name.startswith(ATTRIBUTE_PREFIX):
+        return f"Custom attribute '{name[len(ATTRIBUTE_PREFIX) :]}'"
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    text = name.replace("company.", "company ").replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _value(value) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value)
+    return f"'{value}'"
+
+
+def condition_text(field: str, operator: str, value, *, label: str | None = None) -> str:
+    """'Job title contains 'vp'', 'Company employee count between 50 and 500', …"""
+    subject = label if label is not None else field_label(field)
+    if operator == O.EMAIL_DOMAIN_IN and label is None:
+        subject = "Email domain"
+        words = "is one of"
+    else:
+        words = OPERATOR_WORDS.get(operator)
+        if words is None:
+            words = O(operator).label if operator in O.values else str(operator)
+    if operator in (O.IS_EMPTY, O.IS_NOT_EMPTY):
+        return f"{subject} {words}"
+    if operator == O.BETWEEN and isinstance(value, list | tuple) and len(value) == 2:
+        return f"{subject} between {number(value[0])} and {number(value[1])}"
+    if isinstance(value, list | tuple):
+        return f"{subject} {words} {', '.join(_value(v) for v in value)}"
+    return f"{subject} {words} {_value(value)}"
+
+
+def fit_rule_text(rule: dict) -> str:
+    cond = condition_text(rule["field"], rule["operator"], rule.get("value"))
+    return f"{cond} → {points(rule['points'])}"
+
+
+def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str:
+    event = dict(EventType.choices).get(rule["event_type"], rule["event_type"])
+    text = event
+    if rule.get("property_name"):
+        prop = condition_text(
+            rule["property_name"],
+            rule["property_operator"],
+            rule.get("property_value"),
+            label=rule["property_name"],
+        )
+        text += f" where {prop}"
+    days = rule.get("window_days")
+    if lookback_days is not None:
+        days = min(days or lookback_days, lookback_days)
+    if days:
+        text += f" in the last {number(days)} day{'s' if days != 1 else ''}"
+    if rule["mode"] == EngagementMode.ONCE_AT_COUNT:
+        count = rule.get("min_count") or 1
+        lead = f"{number(count)} × " if count != 1 else "A "
+        return f"{lead}{text} → {points(rule['points'])} once"
+    text += f" → {points(rule['points'])} each"
+    if rule.get("cap"):
+        text += f", max {number(rule['cap'])}"
+    if rule.get("half_life_days"):
+        text += f", halving every {number(rule['half_life_days'])} days"
+    return text
+
+
+def disqualifier_text(rule: dict) -> str:
+    cond = condition_text(rule["field"], rule["operator"], rule.get("value"))
+    cond = cond[:1].lower() + cond[1:]
+    return f"{rule['label']}: {cond} → never an MQL"
+
+
+def describe_rule(kind: str, rule: dict, *, lookback_days: int | None = None) -> str:
+    """The sentence for one rule of `kind` (fit_rules, engagement_rules or disqualifiers)."""
+    if kind == "fit_rules":
+        return fit_rule_text(rule)
+    if kind == "engagement_rules":
+        return engagement_rule_text(rule, lookback_days=lookback_days)
+    if kind == "disqualifiers":
+        return disqualifier_text(rule)
+    raise ValueError(kind)
+
+
+def describe_definition(definition: dict) -> dict[str, list[dict]]:
+    """Every rule of a version definition (or draft dicts) with its sentence, by kind."""
+    lookback = definition.get("lookback_days")
+    return {
+        kind: [
+            {"key": r.get("key", ""), "description": describe_rule(kind, r, lookback_days=lookback)}
+            for r in definition.get(kind) or []
+        ]
+        for kind in KINDS
+    }
+
+
+@dataclass(frozen=True)
+class ExplainedRule:
+    kind: str  # "fit", "engagement" or "disqualifier"
+    key: str
+    description: str
+    points: float  # 0 for the disqualifier that blocks the score
+
+
+def score_explained(score: ContactScore) -> list[ExplainedRule]:
+    """Each rule that fired for this score, as stored in its breakdown, described from the
+    version that produced it (fit rules first, then engagement, each in the version's order);
+    then the blocking disqualifier, if any, with 0 points."""
+    definition = score.model_version.definition
+    lookback = definition.get("lookback_days")
+    fired = {item["rule"]: float(item["points"]) for item in score.breakdown or []}
+    out = []
+    known = set()
+    for kind in ("fit_rules", "engagement_rules"):
+        for rule in definition.get(kind) or []:
+            known.add(rule["key"])
+            if rule["key"] in fired:
+                text = describe_rule(kind, rule, lookback_days=lookback)
+                out.append(ExplainedRule(KINDS[kind], rule["key"], text, fired[rule["key"]]))
+    for key, pts in fired.items():  # not in the version: cannot happen through the engine
+        if key not in known:
+            out.append(ExplainedRule("unknown", key, f"Rule {key}", pts))
+    if score.blocked_by:
+        rule = next(
+            (d for d in definition.get("disqualifiers") or [] if d["label"] == score.blocked_by),
+            None,
+        )
+        text = disqualifier_text(rule) if rule else f"{score.blocked_by} → never an MQL"
+        out.append(ExplainedRule("disqualifier", rule["key"] if rule else "", text, 0.0))
+    return out
