@@ -101,6 +101,7 @@ def full_rescore(n_workers: int) -> tuple[RescoreRun, float]:
         run = rescore_start(by=None, reason="bench")
         run.refresh_from_db()
         return run, time.perf_counter() - started
+    app.conf.task_always_eager = False
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CELERY_TASK_DEFAULT_QUEUE": queue, "LOG_LEVEL": "WARNING"}
     workers = [
@@ -151,7 +152,16 @@ def main() -> None:
     have = Contact.objects.count()
     if have < args.contacts:
         print(f"generating {args.contacts - have:,} contacts, {args.events:,} events …", flush=True)
-        data_generate(contacts=args.contacts - have, events=args.events, seed=7)
+        # Made "yesterday", so the scheduled run does not see them as just changed.
+        data_generate(
+            contacts=args.contacts - have,
+            events=args.events,
+            seed=7,
+            now=timezone.now() - timedelta(days=1),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    app.conf.task_always_eager = True  # the publish's own full rescore runs here, not on a broker
     bench_model()
     print(f"{Contact.objects.count():,} contacts; plan {plan_current()}")
 

@@ -17,6 +17,7 @@ Rules:
   the companies, one for the contacts, then bulk INSERTs and UPDATEs, in one transaction. A job's
   progress is saved after each chunk. A failure stops the import; the chunks before it stay
   imported (re-running the file is safe: it is an upsert).
+- The contacts a chunk created or changed are queued for an incremental rescore when it commits.
 """
 
 import csv

@@ -28,10 +28,12 @@ class RescoreResult:
 
 
 def scope_rescore(*, steps: list[Step], scope: Scope, now: datetime) -> RescoreResult:
-    """Score one scope and move the contacts that became eligible to mql, in one transaction."""
+    """Score one scope as of `now` and move the contacts that became eligible to mql, in one
+    transaction. The stage changes carry the real time (a full run's `as_of` can be minutes
+    old, and a contact's history must stay in order)."""
     with transaction.atomic():
         stats = scope_score(steps=steps, scope=scope, now=now)
-        moved = contacts_mql_qualify(newly_eligible=stats.newly_eligible, now=now)
+        moved = contacts_mql_qualify(newly_eligible=stats.newly_eligible, now=timezone.now())
     return RescoreResult(scored=stats.scored, changed=stats.changed, mqls=moved)
 
 

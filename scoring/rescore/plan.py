@@ -47,7 +47,9 @@ def plan_current() -> Plan:
 
 def plan_steps(plan: Plan) -> list[Step]:
     """Load the plan's versions; each step knows the segments of the models above it."""
-    versions = ModelVersion.objects.in_bulk([entry["version"] for entry in plan])
+    versions = ModelVersion.objects.select_related("model").in_bulk(
+        [entry["version"] for entry in plan]
+    )
     steps, above = [], []
     for entry in plan:
         version = versions.get(entry["version"])

@@ -67,9 +67,6 @@ def contacts_mql_qualify(*, newly_eligible: dict[int, ModelVersion], now: dateti
     scores = ContactScore.objects.filter(
         contact_id__in=list(newly_eligible), mql_eligible=True
     ).only("contact_id", "model_id", "fit", "engagement", "breakdown")
-    models = {v.model_id: v for v in newly_eligible.values()}
-    for version in models.values():
-        version.model  # noqa: B018 - loads the name once per version
     reasons = {}
     for score in scores:
         version = newly_eligible[score.contact_id]

@@ -2,9 +2,10 @@
 
 If the current plan (each active model's published version) has not had a full run, a full
 rescore is started instead. Otherwise the contacts whose score can have changed since the last
-finished run (its `as_of` T0 and event watermark E0) up to now T1 are rescored:
+finished run (its `as_of` T0) up to now T1 are rescored:
 
-- new events: id > E0 (the primary key);
+- new events: id > E0 (the primary key), E0 being the watermark of the run before the last one,
+  so that an event committed late (its transaction open across the last run's start) is seen;
 - events crossing a window edge: for each distinct (event type, window W) of the rules, events
   with T0 − W ≤ occurred_at < T1 − W (they counted at T0 and no longer do), and events that
   occurred in (T0, T1] (stored early with a future time, they start counting);
@@ -60,11 +61,22 @@ def rescore_scheduled(*, now: datetime | None = None) -> RescoreRun | None:
 
 def last_finished_run() -> RescoreRun | None:
     """The run the next scheduled run starts from: the finished one with the latest `as_of`."""
-    return (
-        RescoreRun.objects.filter(status=RescoreStatus.DONE, as_of__isnull=False)
-        .order_by("-as_of", "-id")
-        .first()
+    return _finished_runs().first()
+
+
+def _finished_runs():
+    return RescoreRun.objects.filter(status=RescoreStatus.DONE, as_of__isnull=False).order_by(
+        "-as_of", "-id"
     )
+
+
+def _event_watermark_since() -> int:
+    """New events are those above the watermark of the run *before* the last one: an event
+    numbered below the last run's watermark but committed after that run started (a
+    transaction open across its start) is still seen, at the cost of reading one more run's
+    worth of new events."""
+    marks = [run.event_watermark or 0 for run in _finished_runs()[:2]]
+    return min(marks) if marks else 0
 
 
 def dirty_contact_ids(
@@ -151,7 +163,7 @@ def rescore_dirty_run(*, now: datetime | None = None) -> RescoreRun | None:
                 dirty_contact_ids(
                     steps=steps,
                     since=base.as_of,
-                    since_event=base.event_watermark or 0,
+                    since_event=_event_watermark_since(),
                     now=now,
                     upto_event=run.event_watermark,
                 )

@@ -244,3 +244,30 @@ def test_rolling_back_starts_a_full_rescore_under_the_old_rules(
     assert ContactScore.objects.get(contact=contact).fit == 25
     assert ContactScore.objects.get(contact=contact).model_version == v3
     assert RescoreRun.objects.order_by("-id").first().reason.startswith("Rolled back Default")
+
+
+def test_a_chunk_whose_worker_died_mid_way_is_redone_with_the_same_result(
+    marketer, django_capture_on_commit_callbacks
+):
+    published_model(by=marketer)
+    contacts = [ContactFactory(job_title="CMO") for _ in range(3)]
+    for contact in contacts[:2]:
+        for days in (1, 2):
+            ActivityEventFactory(contact=contact, occurred_at=timezone.now() - timedelta(days=days))
+    run = rescore_start(by=None, reason="crash test")
+    rescore_begin(run_id=run.pk)
+    chunk = run.chunks.get()
+
+    with transaction.atomic():  # the worker dies before its transaction commits
+        assert rescore_chunk_run(chunk_id=chunk.pk) is True
+        assert ContactScore.objects.count() == 3
+        transaction.set_rollback(True)
+    assert (ContactScore.objects.count(), RescoreChunk.objects.get(pk=chunk.pk).done) == (0, False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rescore_chunk_run(chunk_id=chunk.pk) is True  # the redelivered task
+
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done, run.contacts_scored, run.mqls_created) == ("done", 1, 3, 2)
+    assert ScoreHistory.objects.count() == 3
+    assert StageChange.objects.filter(to_stage="mql").count() == 2

@@ -106,7 +106,12 @@ def test_a_second_scheduled_run_starts_from_the_first(world):
         rescore_scheduled(now=T1)
     with time_machine.travel(T1 + timedelta(hours=1), tick=False):
         run = rescore_dirty_run(now=T1 + timedelta(hours=1))
-    assert run.contacts_scored == 0  # nothing happened in between
+    # Nothing happened in between: only the previous interval's new event is read once more
+    # (the watermark overlap for late commits), and nothing changes.
+    assert (run.contacts_scored, run.scores_changed) == (1, 0)
+    with time_machine.travel(T1 + timedelta(hours=2), tick=False):
+        run = rescore_dirty_run(now=T1 + timedelta(hours=2))
+    assert (run.contacts_scored, run.scores_changed) == (0, 0)
 
 
 def test_a_published_version_without_a_full_run_gets_one(
@@ -187,3 +192,19 @@ def test_a_full_run_without_progress_gets_its_unfinished_chunks_sent_again(
     run.refresh_from_db()
     assert run.status == RescoreStatus.DONE
     assert ContactScore.objects.filter(contact=contact).exists()
+
+
+def test_an_event_committed_after_a_run_started_below_its_watermark_is_still_picked_up(world):
+    late = world["untouched"]
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        visit(late, T0)
+    newest = late.events.order_by("-id").first().pk
+    # A scheduled run that started while the event's transaction was still open: its watermark
+    # covers the event's id, yet it could not see the event.
+    RescoreRun.objects.create(kind="scheduled", status="done", reason="x", created_at=T0,
+                              as_of=T0 + timedelta(hours=1), event_watermark=newest)  # fmt: skip
+
+    with time_machine.travel(T1, tick=False):
+        rescore_dirty_run(now=T1)
+
+    assert engagement(late) == 10
