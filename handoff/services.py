@@ -170,12 +170,16 @@ def mqls_open(*, contact_ids: Iterable[int], now: datetime | None = None) -> lis
             .select_related("team")
         )
         calendar = calendar_for(None)
+        policies = {
+            model_id: policy_for(team_id=None, scoring_model_id=model_id)
+            for model_id in {mql.scoring_model_id for mql in fresh}
+        }
         SlaClock.objects.bulk_create(
             [
                 _clock(
                     mql=mql,
                     kind=SlaKind.DELIVERY,
-                    policy=policy_for(team_id=None, scoring_model_id=mql.scoring_model_id),
+                    policy=policies[mql.scoring_model_id],
                     start=mql.qualified_at,
                     calendar=calendar,
                 )
