@@ -4,7 +4,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from handoff.business_time import BusinessCalendar
 from leads.models import Contact
@@ -275,9 +276,10 @@ class SlaPolicy(models.Model):
     class Meta:
         verbose_name_plural = "SLA policies"
         constraints = [
+            # One policy per (team or none, model or none); NULLs count as equal.
             models.UniqueConstraint(
-                fields=["team", "scoring_model"],
-                nulls_distinct=False,
+                Coalesce("team", Value(0)),
+                Coalesce("scoring_model", Value(0)),
                 name="slapolicy_one_per_scope",
             ),
             models.CheckConstraint(

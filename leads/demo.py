@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one user per role, ~300 companies, ~2,000 contacts, ~50,000 events.
+"""Demo data for `make run`: one user per role, ~300 companies, ~2,000 contacts, ~50,000 events,
+and the demo pipeline (handoff.demo: a published scoring model, sales teams, routing).
 
 Deterministic (fixed seed) and idempotent: users are created when missing, and the data set is
 written once, in one transaction; a second run finds its history rows and adds nothing.
@@ -65,9 +66,12 @@ def demo_users_ensure(*, password: str) -> list[str]:
 def demo_seed(*, password: str | None = None) -> DemoResult:
     """Users for every role and, once, the demo data set (contacts past MQL owned by the reps)."""
     password = settings.DEMO_PASSWORD if password is None else password
+    from handoff.demo import demo_pipeline_seed  # handoff builds on leads
+
     with transaction.atomic():
         users = demo_users_ensure(password=password)
         if StageChange.objects.filter(actor_system=ACTOR).exists():
+            demo_pipeline_seed()  # a database seeded before the pipeline existed gets it now
             return DemoResult(users_created=users, data=None)
         reps = list(
             get_user_model()
@@ -86,6 +90,7 @@ def demo_seed(*, password: str | None = None) -> DemoResult:
             actor=ACTOR,
             chunk_contacts=CONTACTS,
         )
+        demo_pipeline_seed()
     return DemoResult(users_created=users, data=data)
 
 
