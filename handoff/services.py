@@ -113,21 +113,40 @@ def _mql_url(mql_id: int) -> str:
 
 def notify(*, users: Iterable, message: str, mql: Mql | None, now: datetime) -> None:
     """An in-app notification for each user, and an email once the transaction commits."""
-    users = [u for u in {u.pk: u for u in users if u is not None}.values()]
-    url = _mql_url(mql.pk) if mql else ""
-    Notification.objects.bulk_create(
-        Notification(user=u, message=message[:300], url=url, mql=mql, created_at=now) for u in users
-    )
-    recipients = [u.email for u in users if u.email]
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(
-                f"[LeadBridge] {message[:120]}",
-                f"{message}\n\n{getattr(settings, 'SITE_URL', '')}{url}" if url else message,
-                None,
-                recipients,
-                fail_silently=True,
-            )
+    notify_many([(user, message, mql) for user in users], now=now, subject=message)
+
+
+def notify_many(items: list[tuple], *, now: datetime, subject: str) -> None:
+    """(user, message, mql or None) notifications in one bulk insert; after commit, one email
+    per person listing their messages (at most 20 lines)."""
+    seen, rows = set(), []
+    for user, message, mql in items:
+        key = (user.pk, message, mql.pk if mql else None) if user is not None else None
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        url = _mql_url(mql.pk) if mql else ""
+        rows.append(
+            Notification(user=user, message=message[:300], url=url, mql=mql, created_at=now)
+        )
+    Notification.objects.bulk_create(rows, batch_size=BATCH)
+    by_email: dict[str, list[Notification]] = {}
+    for row in rows:
+        if row.user.email:
+            by_email.setdefault(row.user.email, []).append(row)
+    if by_email:
+        transaction.on_commit(lambda: _emails_send(by_email, subject))
+
+
+def _emails_send(by_email: dict[str, list[Notification]], subject: str) -> None:
+    site = getattr(settings, "SITE_URL", "")
+    for email, rows in by_email.items():
+        lines = [f"{r.message}  {site}{r.url}".rstrip() for r in rows[:20]]
+        if len(rows) > 20:
+            lines.append(f"… and {len(rows) - 20} more in LeadBridge.")
+        title = rows[0].message if len(rows) == 1 else f"{len(rows)} {subject}"
+        send_mail(
+            f"[LeadBridge] {title[:120]}", "\n".join(lines), None, [email], fail_silently=True
         )
 
 
@@ -575,52 +594,100 @@ def routing_conditions_clean(rows) -> list[dict]:
 # --- breaches ----------------------------------------------------------------------------------
 
 
-def breaches_record(*, now: datetime | None = None) -> list[Breach]:
-    """Record every clock that ran out by `now` as a Breach, exactly once, and notify.
+def breaches_record(*, now: datetime | None = None) -> list[int]:
+    """Record every clock that ran out by `now` as a Breach, exactly once, and notify the rep
+    and the team's managers (in-app, and one summary email per person); returns the new
+    breaches' ids.
 
-    Claiming is one conditional UPDATE … RETURNING over the index of open clocks by due time:
-    a clock can be claimed by only one scan, however many schedulers run.
+    Claiming is one conditional UPDATE over the index of open clocks by due time, so a clock is
+    claimed by only one scan however many schedulers run; the breaches and notifications are
+    then written by INSERT … SELECT, whatever their number.
     """
     now = now or timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
-    table = SlaClock._meta.db_table
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET breached_at = %s WHERE stopped_at IS NULL"
-                " AND breached_at IS NULL AND due_at <= %s RETURNING id",
-                [at, at],
-            )
-            clock_ids = [row[0] for row in cursor.fetchall()]
-        if not clock_ids:
+    clock, breach = SlaClock._meta.db_table, Breach._meta.db_table
+    mql = Mql._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {clock} SET breached_at = %s WHERE stopped_at IS NULL"
+            " AND breached_at IS NULL AND due_at <= %s",
+            [at, at],
+        )
+        if not cursor.rowcount:
             return []
-        clocks = SlaClock.objects.filter(pk__in=clock_ids).select_related(
-            "mql__owner", "mql__contact"
+        # The clocks this scan claimed carry its `now`; a concurrent scan with the very same
+        # `now` would select them too, and ON CONFLICT leaves each breach to the first writer.
+        cursor.execute(
+            f"INSERT INTO {breach} (clock_id, mql_id, policy_id, kind, team_id, owner_id,"
+            " due_at, breached_at, acknowledgement)"
+            " SELECT c.id, c.mql_id, c.policy_id, c.kind, m.team_id, m.owner_id, c.due_at, %s, ''"
+            f" FROM {clock} c JOIN {mql} m ON m.id = c.mql_id WHERE c.breached_at = %s"
+            " ON CONFLICT (clock_id) DO NOTHING RETURNING id",
+            [at, at],
         )
-        breaches = Breach.objects.bulk_create(
-            [
-                Breach(
-                    clock=c,
-                    mql=c.mql,
-                    policy_id=c.policy_id,
-                    kind=c.kind,
-                    team_id=c.mql.team_id,
-                    owner_id=c.mql.owner_id,
-                    due_at=c.due_at,
-                    breached_at=now,
-                )
-                for c in clocks
-            ]
+        ids = [row[0] for row in cursor.fetchall()]
+        if ids:
+            _breach_notifications(cursor, since_id=min(ids), at=at)
+    if ids:
+        transaction.on_commit(lambda: _breach_emails_send(min(ids), now))
+    return ids
+
+
+KIND_LABEL_SQL = (
+    "CASE b.kind "
+    + " ".join(f"WHEN '{kind.value}' THEN '{kind.label}'" for kind in SlaKind)
+    + " END"
+)
+
+
+def _breach_notifications(cursor, *, since_id: int, at) -> None:
+    """One notification per new breach for its rep and each active manager of its team."""
+    contact = Contact._meta.db_table
+    prefix, suffix = _mql_url_parts()
+    name = "coalesce(nullif(trim(ct.first_name || ' ' || ct.last_name), ''), ct.email)"
+    url = "(CAST(%s AS TEXT) || b.mql_id || CAST(%s AS TEXT))" if prefix or suffix else "''"
+    url_params = [prefix, suffix] if prefix or suffix else []
+    breach, member = Breach._meta.db_table, TeamMember._meta.db_table
+    recipients = (
+        f"SELECT b.id AS breach_id, b.owner_id AS user_id FROM {breach} b"
+        " WHERE b.id >= %s AND b.breached_at = %s AND b.owner_id IS NOT NULL"
+        f" UNION SELECT b.id, tm.user_id FROM {breach} b JOIN {member} tm"
+        " ON tm.team_id = b.team_id AND tm.role = 'manager' AND tm.is_active"
+        " WHERE b.id >= %s AND b.breached_at = %s"
+    )
+    cursor.execute(
+        f"INSERT INTO {Notification._meta.db_table} (user_id, message, url, mql_id, created_at)"
+        f" SELECT r.user_id, substr('SLA breached: ' || {KIND_LABEL_SQL} || ' for ' || {name},"
+        f" 1, 300), {url}, b.mql_id, %s"
+        f" FROM ({recipients}) r JOIN {Breach._meta.db_table} b ON b.id = r.breach_id"
+        f" JOIN {Mql._meta.db_table} m ON m.id = b.mql_id JOIN {contact} ct ON ct.id = m.contact_id",
+        [*url_params, at, since_id, at, since_id, at],
+    )
+
+
+def _mql_url_parts() -> tuple[str, str]:
+    url = _mql_url(987654321)
+    return tuple(url.split("987654321", 1)) if url else ("", "")
+
+
+def _breach_emails_send(since_id: int, now: datetime) -> None:
+    """After commit: one email per person with up to 20 of the breaches just recorded."""
+    rows = (
+        Notification.objects.filter(
+            created_at=now, mql__breaches__id__gte=since_id, message__startswith="SLA breached"
         )
-        for breach in breaches:
-            mql = breach.mql
-            notify(
-                users=[mql.owner, *_team_managers(mql.team_id)],
-                message=f"SLA breached: {SlaKind(breach.kind).label} for {mql.contact}",
-                mql=mql,
-                now=now,
-            )
-    return breaches
+        .exclude(user__email="")
+        .values_list("user__email", "message", "url")
+        .distinct()
+        .order_by("user__email", "message")
+    )
+    by_email: dict[str, list] = {}
+    for email, message, url in rows.iterator(chunk_size=BATCH):
+        by_email.setdefault(email, []).append(Notification(message=message, url=url))
+    _emails_send(by_email, "SLA breaches")
+
+
+BATCH = 5000
 
 
 def mqls_unassigned_retry(*, now: datetime | None = None, limit: int = 500) -> int:

@@ -195,7 +195,7 @@ def test_reps_do_not_read_the_feedback_inbox(api_as, owner):
 @pytest.fixture
 def breach(mql):
     [first, *_] = breaches_record(now=timezone.now() + timedelta(days=30))
-    return first
+    return Breach.objects.get(pk=first)
 
 
 def test_breaches_are_seen_by_their_rep_and_team_managers_only(

@@ -62,7 +62,8 @@ def test_a_breach_is_recorded_once_and_notifies_the_rep_and_the_manager(team, re
     due = SlaClock.objects.get(mql=mql, kind=SlaKind.FIRST_TOUCH).due_at
 
     assert breaches_record(now=due - timedelta(seconds=1)) == []
-    [breach] = breaches_record(now=due + timedelta(seconds=30))
+    [breach_id] = breaches_record(now=due + timedelta(seconds=30))
+    breach = Breach.objects.get(pk=breach_id)
     assert breaches_record(now=due + timedelta(minutes=2)) == []
 
     assert (breach.kind, breach.owner, breach.team, breach.due_at) == (
@@ -89,18 +90,24 @@ def test_an_undelivered_mql_breaches_its_delivery_clock(db):
     contact = ContactFactory(lifecycle_stage=LifecycleStage.MQL)
     start = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
     mqls_open(contact_ids=[contact.pk], now=start)  # no team at all: nobody gets it
-    [breach] = breaches_record(now=start + timedelta(hours=24, seconds=1))
+    [breach_id] = breaches_record(now=start + timedelta(hours=24, seconds=1))
+    breach = Breach.objects.get(pk=breach_id)
     assert breach.kind == SlaKind.DELIVERY
     assert breach.owner is None
 
 
-def test_the_scan_task_sends_email_on_commit(team, reps, django_capture_on_commit_callbacks):
+def test_the_scan_task_sends_one_summary_email_per_person_on_commit(
+    team, reps, django_capture_on_commit_callbacks
+):
     mql = assigned_mql(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))  # long overdue by now
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         result = sla_scan()
     assert result["breaches"] == 2  # first touch and decision
-    assert [m.to for m in mail.outbox] == [[mql.owner.email], [mql.owner.email]]
+    [email] = mail.outbox  # one summary per person and scan
+    assert email.to == [mql.owner.email]
+    assert "2 SLA breaches" in email.subject
+    assert "First touch" in email.body and "Decision" in email.body
 
 
 @pytest.mark.postgres

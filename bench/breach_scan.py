@@ -1,0 +1,133 @@
+"""Benchmark the SLA breach scan (`handoff.services.breaches_record`) on PostgreSQL.
+
+Usage:
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadbridge_hbench DEBUG=1 \
+    .venv/bin/python bench/breach_scan.py --mqls 50000 --due 1000
+
+Makes (once) N contacts with an open, assigned MQL each, spread over 20 reps of one team with a
+manager: two running clocks per MQL (first touch, decision), so 2·N open clocks, due over the
+next days. Then times the scan, each in a transaction rolled back afterwards so every repeat sees
+the same clocks: with nothing due, with `--due` clocks overdue, and with every clock overdue.
+Target (issue 4): the scan over 100,000 open clocks in under a second.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from handoff.models import MemberRole, Mql, SlaClock, SlaPolicy, Team, TeamMember  # noqa: E402
+from handoff.services import breaches_record  # noqa: E402
+from leads.models import Contact  # noqa: E402
+
+TEAM = "Bench team"
+
+
+def ensure_data(mqls: int) -> None:
+    if Mql.objects.filter(team__name=TEAM).count() >= mqls:
+        return
+    if Contact.objects.count() < mqls:
+        call_command("generate_data", contacts=mqls, events=mqls, seed=7, stdout=io.StringIO())
+    User = get_user_model()
+    team, _ = Team.objects.get_or_create(name=TEAM)
+    reps = []
+    for i in range(20):
+        user, _ = User.objects.get_or_create(username=f"bench-rep{i}")
+        TeamMember.objects.get_or_create(team=team, user=user)
+        reps.append(user.pk)
+    boss, _ = User.objects.get_or_create(username="bench-manager", email="boss@bench.example")
+    TeamMember.objects.get_or_create(team=team, user=boss, role=MemberRole.MANAGER)
+    policy = SlaPolicy.objects.get(team=None, scoring_model=None)
+    now = timezone.now()
+    reps_array = "ARRAY[" + ",".join(map(str, reps)) + "]"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {Mql._meta.db_table}
+                (contact_id, status, qualified_at, team_id, owner_id, assigned_at, grade,
+                 breakdown)
+            SELECT c.id, 'open', %s, %s, ({reps_array})[1 + c.id %% 20], %s, 'B', '[]'
+            FROM {Contact._meta.db_table} c
+            WHERE NOT EXISTS (SELECT 1 FROM {Mql._meta.db_table} m
+                              WHERE m.contact_id = c.id AND m.status = 'open')
+            ORDER BY c.id LIMIT %s""",
+            [now, team.pk, now, mqls],
+        )
+        for kind, days in (("first_touch", 2), ("decision", 7)):
+            # Due spread over the coming days (hash of the id), none overdue yet.
+            cursor.execute(
+                f"""INSERT INTO {SlaClock._meta.db_table}
+                    (mql_id, kind, policy_id, started_at, at_risk_at, due_at)
+                SELECT m.id, %s, %s, %s, %s,
+                       %s::timestamptz + (1 + m.id %% 5000) * interval '1 minute'
+                FROM {Mql._meta.db_table} m
+                WHERE m.team_id = %s AND NOT EXISTS (
+                    SELECT 1 FROM {SlaClock._meta.db_table} k
+                    WHERE k.mql_id = m.id AND k.kind = %s)""",
+                [kind, policy.pk, now, now, now + timedelta(days=days), team.pk, kind],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def timed_scan(*, overdue: int, repeats: int) -> tuple[list[float], int]:
+    """Make `overdue` open clocks due in the past, scan, roll back; return times and breaches."""
+    times, found = [], 0
+    for _ in range(repeats):
+        with transaction.atomic():
+            now = timezone.now()
+            if overdue:
+                ids = list(
+                    SlaClock.objects.filter(stopped_at__isnull=True, breached_at__isnull=True)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[:overdue]
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {SlaClock._meta.db_table} SET due_at = %s WHERE id = ANY(%s)",
+                        [now - timedelta(minutes=1), ids],
+                    )
+            start = time.perf_counter()
+            found = len(breaches_record(now=now))
+            times.append(time.perf_counter() - start)
+            transaction.set_rollback(True)
+    return times, found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mqls", type=int, default=50_000, help="open MQLs (2 clocks each)")
+    parser.add_argument("--due", type=int, default=1_000, help="clocks overdue in the 2nd case")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run it on PostgreSQL: set DATABASE_URL.")
+    ensure_data(args.mqls)
+    open_clocks = SlaClock.objects.filter(stopped_at__isnull=True, breached_at__isnull=True)
+    total = open_clocks.count()
+    print(f"open clocks: {total:,} ({args.mqls:,} MQLs)")
+    for label, overdue in (("nothing due", 0), (f"{args.due:,} due", args.due), ("all due", total)):
+        times, found = timed_scan(overdue=overdue, repeats=args.repeats)
+        print(
+            f"scan, {label:>14}: {found:>7,} breaches recorded, median "
+            f"{statistics.median(times) * 1000:8.1f} ms, best {min(times) * 1000:8.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
