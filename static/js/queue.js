@@ -1,5 +1,5 @@
 // Keyboard shortcuts of the MQL queue: j/k next/previous row, Enter open, a accept, r reject,
-// t log a touch (these open the MQL page at that form). On the MQL page, #accept / #reject /
+// t log a touch (these open the MQL page at that form); Esc leaves the search field. On the MQL page, #accept / #reject /
 // #touch focus that form's first field.
 (function () {
   "use strict";
@@ -31,6 +31,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     if (!document.querySelector("table.queue")) return;
     var row = current();
@@ -64,6 +65,7 @@
     var field = card.querySelector("select, textarea, input:not([type=hidden])");
     if (field) field.focus();
   }
-  document.addEventListener("DOMContentLoaded", focusTarget);
+  // After load: the browser's own scroll to the fragment would otherwise take the focus back.
+  window.addEventListener("load", function () { window.setTimeout(focusTarget, 0); });
   window.addEventListener("hashchange", focusTarget);
 })();

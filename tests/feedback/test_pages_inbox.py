@@ -1,6 +1,9 @@
 """The feedback inbox: marketing, managers and admins read sales' decisions, filtered."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from feedback.models import RejectReason
 from handoff.services import mql_accept, mql_reject
@@ -74,6 +77,11 @@ def test_filters_in_the_url_narrow_the_decisions_and_the_counts(client, people, 
     assert "Grace Tester" in body and "Ada Tester" in body
     body = client.get(INBOX, {"rule": "r9"}).content.decode()
     assert "Grace Tester" not in body and "Ada Tester" not in body
+    today = timezone.localdate()
+    body = client.get(INBOX, {"decided_after": str(today + timedelta(days=1))}).content.decode()
+    assert "Grace Tester" not in body and "Ada Tester" not in body
+    body = client.get(INBOX, {"decided_after": str(today), "decided_before": str(today)}).content
+    assert b"Grace Tester" in body and b"Ada Tester" in body
     partial = client.get(INBOX, {"campaign": "spring"}, headers={"HX-Request": "true"})
     assert partial.content.decode().lstrip().startswith('<div id="results"')
 
