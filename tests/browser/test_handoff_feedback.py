@@ -1,13 +1,16 @@
 """A rep rejects an MQL with a reason from the queue; a marketer then sees it in the inbox."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from handoff.models import MemberRole, Mql, Team, TeamMember
 from handoff.services import mqls_assign, mqls_open
 from leads import roles
 from leads.models import LifecycleStage
+from scoring.models import ContactScore, Grade, ModelVersion, ScoringModel
 from tests.factories import CompanyFactory, ContactFactory, user_with_role
+from tests.scoring.conftest import make_spec
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,6 +36,26 @@ def handoff():
         )
         for first, company in (("Ada", "Acme Robotics"), ("Grace", "Hopper Ltd"))
     ]
+    model = ScoringModel.objects.create(name="Default")
+    spec = make_spec(
+        fit_rules=[{"field": "job_title", "operator": "contains", "value": "vp", "points": 60}]
+    )
+    version = ModelVersion.objects.create(
+        model=model, number=1, definition=spec.to_dict(), published_at=timezone.now()
+    )
+    for contact, total in zip(contacts, (90, 75), strict=True):
+        ContactScore.objects.create(
+            contact=contact,
+            model=model,
+            model_version=version,
+            fit=60,
+            engagement=total - 60,
+            total=total,
+            grade=Grade.A if total >= 80 else Grade.B,
+            mql_eligible=True,
+            breakdown=[{"rule": "r0", "points": 60.0}],
+            scored_at=timezone.now(),
+        )
     ids = mqls_open(contact_ids=[c.pk for c in contacts])
     mqls_assign(mql_ids=ids)
     assert set(Mql.objects.values_list("owner__username", flat=True)) == {"rep1"}
@@ -46,6 +69,7 @@ def log_in(page, url, username):
     page.click("button[type=submit]:has-text('Log in')")
 
 
+# No database queries while Playwright runs (see conftest): everything is checked on the pages.
 def test_a_rep_rejects_with_a_reason_and_marketing_sees_it(live_server, handoff, page, screenshot):
     ada = handoff["ada"]
     log_in(page, f"{live_server.url}/queue/", "rep1")
@@ -53,6 +77,8 @@ def test_a_rep_rejects_with_a_reason_and_marketing_sees_it(live_server, handoff,
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 2
     assert "Keys:" in page.locator("#queue-keys").inner_text()
+    assert "Job title contains 'vp' → +60" in rows.first.inner_text()
+    assert "Ada Lovelace" in rows.first.inner_text()  # same due time: the higher score first
     assert page.locator("#nav-notifications .badge").inner_text() == "2"
     screenshot("queue")
 
@@ -73,7 +99,8 @@ def test_a_rep_rejects_with_a_reason_and_marketing_sees_it(live_server, handoff,
     page.fill("#reject textarea[name=comment]", "Spent the budget on robots")
     page.click("#reject button[type=submit]")
     assert page.locator("#reason-error").inner_text() == "Choose a reason from the list."
-    assert Mql.objects.get(pk=ada.pk).status == "open"
+    assert "MQL open" in page.locator(".stage-now").inner_text()  # nothing decided
+    screenshot("mql-reject-error")
     # The refused form comes back as a 400, which the console reports; nothing else may.
     assert [e for e in page.console_errors if "status of 400" not in e] == []
     page.console_errors.clear()
@@ -93,7 +120,8 @@ def test_a_rep_rejects_with_a_reason_and_marketing_sees_it(live_server, handoff,
     text = row.inner_text()
     assert "Ada Lovelace" in text and "No budget" in text
     assert "Spent the budget on robots" in text and "rep1" in text and "webinar" in text
-    assert "Disqualified" in text
+    assert "Disqualified" in text and "Default v1" in text
+    assert "Job title contains 'vp' → +60" in text
     counts = page.locator("#reason-counts tr[data-reason=no_budget]").inner_text()
     assert counts.split()[-1] == "1"
 
