@@ -72,6 +72,19 @@ class ReassignForm(forms.Form):
         self.fields["owner"].queryset = reps_for(user)
 
 
+class BulkReassignForm(ReassignForm):
+    """Several MQLs of the queue to one rep; which MQLs the user may move is the view's check."""
+
+    mqls = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), error_messages={"required": "Tick the MQLs to reassign."}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ids parse; the view loads them through the user's selector.
+        self.fields["mqls"].valid_value = lambda value: str(value).isdigit()
+
+
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
         widget=forms.TextInput(attrs={"placeholder": "What was done about it"}),

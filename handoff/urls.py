@@ -6,6 +6,7 @@ app_name = "handoff"
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("queue/reassign/", views.queue_reassign, name="queue-reassign"),
     path("queue/<int:pk>/", views.mql_detail, name="mql"),
     path("queue/<int:pk>/touch/", views.mql_touch, name="mql-touch"),
     path("queue/<int:pk>/accept/", views.mql_accept, name="mql-accept"),

@@ -24,6 +24,7 @@ from handoff.forms import (
     AcceptForm,
     AcknowledgeForm,
     BreachPageFilter,
+    BulkReassignForm,
     QueuePageFilter,
     ReassignForm,
     RejectForm,
@@ -142,8 +143,51 @@ def queue(request):
         "page": page,
         "rows": queue_rows(list(page)),
         "sees_teams": _sees_teams(request.user),
+        "can_bulk_reassign": _can_bulk_reassign(request.user),
     }
+    if context["can_bulk_reassign"]:
+        context["bulk_form"] = BulkReassignForm(user=request.user)
     return _render(request, _list_template(request, "handoff/queue.html"), context)
+
+
+def _can_bulk_reassign(user) -> bool:
+    return user.has_perm("handoff.reassign_mql") and _sees_teams(user)
+
+
+@require_POST
+def queue_reassign(request):
+    """Give the ticked MQLs of the queue to one rep (all or nothing, as the API)."""
+    _require(request, "handoff.view_mql")
+    _require(request, "handoff.reassign_mql")
+    back = request.POST.get("next") or ""
+    if not back.startswith("/queue/"):
+        back = "/queue/"
+    form = BulkReassignForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    ids = form.cleaned_data["mqls"]
+    mqls = list(selectors.mqls_for_user(user=request.user).filter(pk__in=ids))
+    if len(mqls) != len(set(ids)):
+        messages.error(request, "Some of these MQLs are not yours to reassign; nothing was moved.")
+        return redirect(back)
+    try:
+        moved = services.mqls_reassign(
+            mqls=mqls,
+            owner=form.cleaned_data["owner"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    owner = form.cleaned_data["owner"]
+    messages.success(
+        request, f"Gave {len(moved)} MQL{'s' if len(moved) != 1 else ''} to {owner.get_username()}."
+    )
+    return redirect(back)
 
 
 # --- one MQL ------------------------------------------------------------------------------------

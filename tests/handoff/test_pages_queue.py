@@ -253,3 +253,45 @@ def test_the_queue_pages_by_25_with_a_bounded_number_of_queries(
         body = client.get(QUEUE).content.decode()
     assert body.count("<tr data-url=") == QUEUE_PAGE_SIZE
     assert client.get(QUEUE, {"page": 2}).content.decode().count("<tr data-url=") == 5
+
+
+def test_the_team_manager_reassigns_several_mqls_from_the_queue(client, people, mqls):
+    login(client, people["manager"])
+    body = client.get(QUEUE).content.decode()
+    assert 'form="bulk-reassign"' in body
+    ids = [mqls["rep"].pk, mqls["other_rep"].pk]
+    response = client.post(
+        "/queue/reassign/",
+        {"mqls": ids, "owner": people["rep"].pk, "note": "holiday cover", "next": "/queue/?x=1"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/queue/?x=1"
+    assert set(Mql.objects.filter(pk__in=ids).values_list("owner", flat=True)) == {people["rep"].pk}
+
+
+def test_bulk_reassigning_an_mql_outside_your_teams_moves_nothing(client, people, mqls):
+    login(client, people["manager"])
+    Mql.objects.filter(pk=mqls["other_rep"].pk).update(team=None, owner=people["outsider"])
+    response = client.post(
+        "/queue/reassign/",
+        {"mqls": [mqls["rep"].pk, mqls["other_rep"].pk], "owner": people["other_rep"].pk},
+        follow=True,
+    )
+    assert "nothing was moved" in response.content.decode()
+    assert Mql.objects.get(pk=mqls["rep"].pk).owner == people["rep"]
+
+
+def test_reps_and_outsiders_cannot_bulk_reassign(client, people, mqls):
+    login(client, people["rep"])
+    assert 'form="bulk-reassign"' not in client.get(QUEUE).content.decode()
+    response = client.post(
+        "/queue/reassign/", {"mqls": [mqls["rep"].pk], "owner": people["other_rep"].pk}
+    )
+    assert response.status_code == 403
+    login(client, people["outsider"])
+    response = client.post(
+        "/queue/reassign/",
+        {"mqls": [mqls["rep"].pk], "owner": people["other_rep"].pk},
+        follow=True,
+    )
+    assert Mql.objects.get(pk=mqls["rep"].pk).owner == people["rep"]
+    assert "Select a valid choice" in response.content.decode()  # not a rep of their teams
