@@ -133,6 +133,13 @@ class BreachPageFilter(BreachFilter):
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    acknowledged = django_filters.BooleanFilter(
+        field_name="acknowledged_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Acknowledged",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -96,6 +96,11 @@ def test_filters_by_rep_kind_and_date(client, people, breaches):
     today = timezone.localdate()
     body = client.get(BREACHES, {"breached_after": str(today + timedelta(days=60))}).content
     assert b'<tr id="breach-' not in body
+    Breach.objects.filter(pk=breaches[0].pk).update(acknowledged_at=timezone.now())
+    body = client.get(BREACHES, {"acknowledged": "true"}).content.decode()
+    assert body.count('<tr id="breach-') == 1 and f'id="breach-{breaches[0].pk}"' in body
+    body = client.get(BREACHES, {"acknowledged": "false"}).content.decode()
+    assert body.count('<tr id="breach-') == 3
     partial = client.get(BREACHES, {"kind": "first_touch"}, headers={"HX-Request": "true"})
     assert partial.content.decode().lstrip().startswith('<section id="results"')
 
