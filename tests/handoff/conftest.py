@@ -31,3 +31,6 @@ def team_manager(team):
     user = user_with_role(roles.SALES_MANAGER, username="boss")
     member(team, user, role=MemberRole.MANAGER)
     return user
+
+
+from tests.handoff.pages import mqls, people, version  # noqa: E402, F401  (page tests' fixtures)

@@ -1,0 +1,50 @@
+"""The feedback inbox: sales' latest decisions for marketing, with counts per reason."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.views.decorators.http import require_GET
+
+from feedback.filters import DecisionFilter
+from feedback.models import Decision
+from feedback.selectors import decisions_for_user, reason_counts
+from handoff.views import PAGE_SIZE, _list_template, _render, rule_sentences
+
+
+class InboxFilter(DecisionFilter):
+    """The API's decision filters, with plain dates (inclusive) for the page's date inputs."""
+
+    decided_after = django_filters.DateFilter(
+        field_name="decided_at",
+        lookup_expr="date__gte",
+        label="Decided from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    decided_before = django_filters.DateFilter(
+        field_name="decided_at",
+        lookup_expr="date__lte",
+        label="Decided until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+@require_GET
+def inbox(request):
+    if not request.user.has_perm("feedback.view_decision"):
+        raise PermissionDenied
+    filterset = InboxFilter(request.GET or None, queryset=decisions_for_user(user=request.user))
+    valid = not filterset.is_bound or filterset.is_valid()
+    decisions = filterset.qs if valid else Decision.objects.none()
+    page = Paginator(decisions, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = list(page)
+    sentences = rule_sentences([(d.model_version_id, d.rule_keys or []) for d in items])
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "filters_valid": valid,
+        "page": page,
+        "rows": list(zip(items, sentences, strict=True)),
+        "counts": reason_counts(decisions) if valid else None,
+    }
+    return _render(request, _list_template(request, "feedback/inbox.html"), context)

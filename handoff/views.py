@@ -1,0 +1,456 @@
+"""HTML pages of the handoff: my queue, an MQL with its actions, notifications, SLA breaches.
+
+Views parse the request, call handoff.selectors / handoff.services (the same ones as the API)
+and render. Access as in the API: an MQL or breach is read through the selectors (404 for what
+is not yours or your team's), and each action needs the role's permission (403 without it).
+A refused action re-renders the form with the message next to the field (400), or says that
+someone else decided first (409).
+"""
+
+import csv
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from handoff import selectors, services
+from handoff.forms import (
+    AcceptForm,
+    AcknowledgeForm,
+    BreachPageFilter,
+    BulkReassignForm,
+    QueuePageFilter,
+    ReassignForm,
+    RejectForm,
+    TouchForm,
+    add_domain_error,
+)
+from handoff.models import Mql, MqlStatus, Notification, SlaClock
+from leads.exceptions import ConflictError, DomainError
+from leads.roles import is_admin
+from scoring.describe import KINDS, describe_rule
+from scoring.models import ModelVersion
+
+PAGE_SIZE = 50
+# The queue fetches each row's recent activity with one indexed query per contact
+# (selectors.recent_events), so its pages are shorter.
+QUEUE_PAGE_SIZE = 25
+
+
+def _require(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _render(request, template: str, context: dict, status: int = 200):
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _list_template(request, template: str) -> str:
+    """htmx swaps only the results; a history restore or a plain request gets the whole page."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#results"
+    return template
+
+
+# --- why an MQL qualified -----------------------------------------------------------------------
+
+
+def rule_sentences(items: list[tuple[int | None, list[str]]]) -> list[list[str]]:
+    """For each (model_version_id, rule keys): the sentences of the rules, from that version's
+    definition (one query for all the versions on a page)."""
+    version_ids = {vid for vid, _ in items if vid}
+    definitions = dict(
+        ModelVersion.objects.filter(pk__in=version_ids).values_list("pk", "definition")
+    )
+    described: dict[tuple[int, str], str] = {}
+    for vid, definition in definitions.items():
+        lookback = definition.get("lookback_days")
+        for kind in KINDS:
+            for rule in definition.get(kind) or []:
+                try:
+                    text = describe_rule(kind, rule, lookback_days=lookback)
+                except (KeyError, ValueError, TypeError):
+                    text = rule.get("key", "")
+                described[(vid, rule.get("key", ""))] = text
+    return [[described.get((vid, key), f"Rule {key}") for key in keys] for vid, keys in items]
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    mql: Mql
+    clocks: list[SlaClock]
+    events: list
+    reasons: list[str] = field(default_factory=list)
+    now: object = None
+
+    @property
+    def clock(self) -> SlaClock | None:
+        return self.clocks[0] if self.clocks else None
+
+    @property
+    def state(self) -> str:
+        return selectors.clock_state(self.clock, self.now) if self.clock else "none"
+
+    @property
+    def time_left(self):
+        return self.clock.due_at - self.now if self.clock else None
+
+
+def queue_rows(mqls: list[Mql]) -> list[QueueRow]:
+    now = timezone.now()
+    clocks = selectors.running_clocks(mqls)
+    events = selectors.recent_events(mqls)
+    sentences = rule_sentences(
+        [(m.model_version_id, [item["rule"] for item in m.breakdown or []]) for m in mqls]
+    )
+    return [
+        QueueRow(m, clocks[m.pk], events[m.contact_id], reasons, now)
+        for m, reasons in zip(mqls, sentences, strict=True)
+    ]
+
+
+def _sees_teams(user) -> bool:
+    return is_admin(user) or bool(selectors.managed_team_ids(user))
+
+
+@require_GET
+def queue(request):
+    _require(request, "handoff.view_mql")
+    filterset = QueuePageFilter(
+        request.GET or None,
+        queryset=selectors.queue_for_user(user=request.user),
+        user=request.user,
+    )
+    valid = not filterset.is_bound or filterset.is_valid()
+    mqls = filterset.qs if valid else Mql.objects.none()
+    page = Paginator(mqls, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "filters_valid": valid,
+        "page": page,
+        "rows": queue_rows(list(page)),
+        "sees_teams": _sees_teams(request.user),
+        "can_bulk_reassign": _can_bulk_reassign(request.user),
+    }
+    if context["can_bulk_reassign"]:
+        context["bulk_form"] = BulkReassignForm(user=request.user)
+    return _render(request, _list_template(request, "handoff/queue.html"), context)
+
+
+def _can_bulk_reassign(user) -> bool:
+    return user.has_perm("handoff.reassign_mql") and _sees_teams(user)
+
+
+@require_POST
+def queue_reassign(request):
+    """Give the ticked MQLs of the queue to one rep (all or nothing, as the API)."""
+    _require(request, "handoff.view_mql")
+    _require(request, "handoff.reassign_mql")
+    back = request.POST.get("next") or ""
+    if not back.startswith("/queue/"):
+        back = "/queue/"
+    form = BulkReassignForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    ids = form.cleaned_data["mqls"]
+    mqls = list(selectors.mqls_for_user(user=request.user).filter(pk__in=ids))
+    if len(mqls) != len(set(ids)):
+        messages.error(request, "Some of these MQLs are not yours to reassign; nothing was moved.")
+        return redirect(back)
+    try:
+        moved = services.mqls_reassign(
+            mqls=mqls,
+            owner=form.cleaned_data["owner"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    owner = form.cleaned_data["owner"]
+    messages.success(
+        request, f"Gave {len(moved)} MQL{'s' if len(moved) != 1 else ''} to {owner.get_username()}."
+    )
+    return redirect(back)
+
+
+# --- one MQL ------------------------------------------------------------------------------------
+
+
+def _mql_page(request, mql: Mql, forms: dict | None = None, status: int = 200, conflict=""):
+    user = request.user
+    can_act = user.has_perm("handoff.change_mql") and services.mql_can_act(user=user, mql=mql)
+    can_reassign = (
+        user.has_perm("handoff.reassign_mql")
+        and (is_admin(user) or mql.team_id in selectors.managed_team_ids(user))
+        and mql.status == MqlStatus.OPEN
+    )
+    forms = forms or {}
+    [row] = queue_rows([mql])
+    context = {
+        "mql": mql,
+        "contact": mql.contact,
+        "row": row,
+        "touches": mql.touches.select_related("by").order_by("-at", "-id"),
+        "assignments": mql.assignments.select_related("owner", "previous_owner", "by", "team"),
+        "decision": getattr(mql, "decision", None) if mql.status != MqlStatus.OPEN else None,
+        "all_clocks": mql.clocks.select_related("policy").order_by("started_at", "kind"),
+        "is_open": mql.status == MqlStatus.OPEN,
+        "can_act": can_act and mql.status == MqlStatus.OPEN,
+        "can_touch": can_act and user.has_perm("handoff.add_touch"),
+        "can_reassign": can_reassign,
+        "touch_form": forms.get("touch") or TouchForm(),
+        "accept_form": forms.get("accept") or AcceptForm(),
+        "reject_form": forms.get("reject") or RejectForm(),
+        "reassign_form": (forms.get("reassign") or ReassignForm(user=user))
+        if can_reassign
+        else None,
+        "conflict": conflict,
+        "now": timezone.now(),
+    }
+    return _render(request, "handoff/mql_detail.html", context, status=status)
+
+
+def _mql_for(request, pk: int, perm: str | None = None) -> Mql:
+    """The MQL if the user may see it (404 otherwise) and holds `perm` (403 otherwise)."""
+    _require(request, "handoff.view_mql")
+    mql = selectors.mql_get_for_user(user=request.user, pk=pk)
+    if perm:
+        _require(request, perm)
+    return mql
+
+
+@require_GET
+def mql_detail(request, pk: int):
+    return _mql_page(request, _mql_for(request, pk))
+
+
+def _act(request, pk: int, *, perm: str, key: str, form, action, success: str, to_queue: bool):
+    """Validate `form`, run `action(mql, data)`; on a DomainError show it next to its field."""
+    mql = _mql_for(request, pk, perm)
+    if not form.is_valid():
+        return _mql_page(request, mql, {key: form}, status=400)
+    try:
+        action(mql, form.cleaned_data)
+    except ConflictError as error:
+        mql = selectors.mql_get_for_user(user=request.user, pk=pk)
+        return _mql_page(request, mql, status=409, conflict=error.message)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return _mql_page(request, mql, {key: form}, status=400)
+    messages.success(request, success.format(contact=mql.contact))
+    return redirect("handoff:queue" if to_queue else "handoff:mql", *([] if to_queue else [pk]))
+
+
+@require_POST
+def mql_touch(request, pk: int):
+    return _act(
+        request,
+        pk,
+        perm="handoff.add_touch",
+        key="touch",
+        form=TouchForm(request.POST),
+        action=lambda mql, d: services.mql_touch(mql=mql, by=request.user, **d),
+        success="Touch logged for {contact}.",
+        to_queue=False,
+    )
+
+
+@require_POST
+def mql_accept(request, pk: int):
+    return _act(
+        request,
+        pk,
+        perm="handoff.change_mql",
+        key="accept",
+        form=AcceptForm(request.POST),
+        action=lambda mql, d: services.mql_accept(mql=mql, by=request.user, note=d["note"]),
+        success="Accepted {contact}: the contact is now an SQL.",
+        to_queue=True,
+    )
+
+
+@require_POST
+def mql_reject(request, pk: int):
+    return _act(
+        request,
+        pk,
+        perm="handoff.change_mql",
+        key="reject",
+        form=RejectForm(request.POST),
+        action=lambda mql, d: services.mql_reject(mql=mql, by=request.user, **d),
+        success="Rejected {contact}.",
+        to_queue=True,
+    )
+
+
+@require_POST
+def mql_reassign(request, pk: int):
+    return _act(
+        request,
+        pk,
+        perm="handoff.reassign_mql",
+        key="reassign",
+        form=ReassignForm(request.POST, user=request.user),
+        action=lambda mql, d: services.mqls_reassign(mqls=[mql], by=request.user, **d),
+        success="Reassigned {contact}.",
+        to_queue=False,
+    )
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+@require_GET
+def notifications(request):
+    items = Notification.objects.filter(user=request.user)[:100]
+    return _render(request, "handoff/notifications.html", {"items": items})
+
+
+@require_POST
+def notifications_read(request):
+    marked = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
+    return redirect("handoff:notifications")
+
+
+# --- SLA breaches and compliance ----------------------------------------------------------------
+
+
+def _breach_filter(request) -> tuple[BreachPageFilter, bool]:
+    _require(request, "handoff.view_breach")
+    filterset = BreachPageFilter(
+        request.GET or None,
+        queryset=selectors.breaches_for_user(user=request.user),
+        user=request.user,
+    )
+    return filterset, (not filterset.is_bound or filterset.is_valid())
+
+
+@require_GET
+def breach_list(request):
+    filterset, valid = _breach_filter(request)
+    breaches = filterset.qs if valid else filterset.queryset.none()
+    page = Paginator(breaches, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "filters_valid": valid,
+        "page": page,
+        "can_acknowledge": request.user.has_perm("handoff.change_breach"),
+        "sees_teams": _sees_teams(request.user),
+        "ack_form": AcknowledgeForm(),
+    }
+    return _render(request, _list_template(request, "handoff/breach_list.html"), context)
+
+
+CSV_COLUMNS = [
+    "breach_id",
+    "mql_id",
+    "contact_email",
+    "contact_name",
+    "kind",
+    "policy",
+    "team",
+    "owner",
+    "due_at",
+    "breached_at",
+    "acknowledged_by",
+    "acknowledged_at",
+    "acknowledgement",
+]
+
+
+def _csv_text(value) -> str:
+    """No spreadsheet formulas from user text."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+def breach_export(request):
+    filterset, valid = _breach_filter(request)
+    if not valid:
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for b in filterset.qs.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                b.pk,
+                b.mql_id,
+                _csv_text(b.mql.contact.email),
+                _csv_text(b.mql.contact.full_name),
+                b.kind,
+                _csv_text(b.policy.name),
+                _csv_text(b.team.name if b.team else ""),
+                _csv_text(b.owner.get_username() if b.owner else ""),
+                b.due_at.isoformat(),
+                b.breached_at.isoformat(),
+                _csv_text(b.acknowledged_by.get_username() if b.acknowledged_by else ""),
+                b.acknowledged_at.isoformat() if b.acknowledged_at else "",
+                _csv_text(b.acknowledgement),
+            ]
+        )
+    return response
+
+
+@require_POST
+def breach_acknowledge(request, pk: int):
+    _require(request, "handoff.view_breach")
+    breach = selectors.breach_get_for_user(user=request.user, pk=pk)
+    _require(request, "handoff.change_breach")
+    form = AcknowledgeForm(request.POST)
+    back = request.POST.get("next") or ""
+    if not back.startswith("/sla/breaches/"):
+        back = "/sla/breaches/"
+    if form.is_valid():
+        try:
+            services.breach_acknowledge(
+                breach=breach, by=request.user, note=form.cleaned_data["note"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(back)
+        messages.success(request, f"Breach of {breach.mql.contact} acknowledged.")
+        return redirect(back)
+    context = {"breach": breach, "ack_form": form}
+    return _render(request, "handoff/breach_acknowledge.html", context, status=400)
+
+
+GROUPS = {"week": "Week", "team": "Team", "rep": "Rep"}
+
+
+@require_GET
+def compliance(request):
+    _require(request, "handoff.view_breach")
+    group = request.GET.get("group", "week")
+    if group not in GROUPS:
+        group = "week"
+    since, until = selectors.default_period()
+    rows = selectors.sla_compliance(user=request.user, group_by=group, since=since, until=until)
+    for row in rows:
+        row["percent"] = round(row["compliance"] * 100, 1)
+    context = {"rows": rows, "group": group, "groups": GROUPS, "since": since, "until": until}
+    return _render(request, "handoff/compliance.html", context)
