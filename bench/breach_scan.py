@@ -28,40 +28,49 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from handoff.models import MemberRole, Mql, SlaClock, SlaPolicy, Team, TeamMember  # noqa: E402
 from handoff.services import breaches_record  # noqa: E402
+from leads import roles  # noqa: E402
 from leads.models import Contact  # noqa: E402
 
 TEAM = "Bench team"
 
 
-def ensure_data(mqls: int) -> None:
-    if Mql.objects.filter(team__name=TEAM).count() >= mqls:
-        return
-    if Contact.objects.count() < mqls:
-        call_command("generate_data", contacts=mqls, events=mqls, seed=7, stdout=io.StringIO())
+def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int]:
+    """N open, assigned MQLs (two running clocks each) spread over `reps` reps of one team;
+    returns the reps' user ids."""
     User = get_user_model()
-    team, _ = Team.objects.get_or_create(name=TEAM)
-    reps = []
-    for i in range(20):
+    if Mql.objects.filter(team__name=team_name).count() >= mqls:
+        return list(
+            TeamMember.objects.filter(team__name=team_name, role=MemberRole.REP).values_list(
+                "user_id", flat=True
+            )
+        )
+    if Contact.objects.count() < mqls:  # one contact per MQL
+        call_command("generate_data", contacts=mqls, events=mqls, seed=7, stdout=io.StringIO())
+    team, _ = Team.objects.get_or_create(name=team_name)
+    rep_ids = []
+    for i in range(reps):
         user, _ = User.objects.get_or_create(username=f"bench-rep{i}")
+        user.groups.add(Group.objects.get(name=roles.SALES_REP))
         TeamMember.objects.get_or_create(team=team, user=user)
-        reps.append(user.pk)
+        rep_ids.append(user.pk)
     boss, _ = User.objects.get_or_create(username="bench-manager", email="boss@bench.example")
     TeamMember.objects.get_or_create(team=team, user=boss, role=MemberRole.MANAGER)
     policy = SlaPolicy.objects.get(team=None, scoring_model=None)
     now = timezone.now()
-    reps_array = "ARRAY[" + ",".join(map(str, reps)) + "]"
+    reps_array = "ARRAY[" + ",".join(map(str, rep_ids)) + "]"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {Mql._meta.db_table}
                 (contact_id, status, qualified_at, team_id, owner_id, assigned_at, grade,
                  breakdown)
-            SELECT c.id, 'open', %s, %s, ({reps_array})[1 + c.id %% 20], %s, 'B', '[]'
+            SELECT c.id, 'open', %s, %s, ({reps_array})[1 + c.id %% {len(rep_ids)}], %s, 'B', '[]'
             FROM {Contact._meta.db_table} c
             WHERE NOT EXISTS (SELECT 1 FROM {Mql._meta.db_table} m
                               WHERE m.contact_id = c.id AND m.status = 'open')
@@ -83,6 +92,7 @@ def ensure_data(mqls: int) -> None:
             )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    return rep_ids
 
 
 def timed_scan(*, overdue: int, repeats: int) -> tuple[list[float], int]:

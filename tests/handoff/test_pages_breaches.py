@@ -19,7 +19,7 @@ def breaches(mqls):
     """Every clock of both MQLs runs out: two clocks each (first touch, decision)."""
     found = breaches_record(now=timezone.now() + timedelta(days=30))
     assert len(found) == 4
-    return found
+    return list(Breach.objects.filter(pk__in=found).order_by("pk"))
 
 
 def rows_of(response) -> list[dict]:
