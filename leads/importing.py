@@ -24,14 +24,23 @@ row by row, but the table is locked (ACCESS EXCLUSIVE) for the whole import.
 
 import csv
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from django.db import DataError, connection, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    transaction,
+)
 from django.utils import timezone
+from psycopg import errors
 
 from leads.ingest import (
     _EMAIL_MAX,
@@ -204,23 +213,29 @@ def _import_python(
 
 # --- PostgreSQL fast path -------------------------------------------------------------------
 
-# PostgreSQL's regular expressions cost several µs a row, so the shapes below are checked with
-# plain string functions. Whatever passes is valid for leads.ingest._validate too (the tests
-# check this); whatever does not goes through events_ingest for the exact verdict.
+# The checks below use plain string functions (PostgreSQL's regular expressions cost a few µs a
+# row). Whatever passes them is valid for leads.ingest._validate too, with the same values (the
+# tests check this); whatever does not goes through events_ingest for the exact verdict.
 _ID_MAX_DIGITS = 18  # below 2**63
 _TEXT_RE = r"^([!-~]([ -~]*[!-~])?)?$"  # printable ASCII, nothing for str.strip() to remove
-_ID_RE = r"^[1-9][0-9]*$"
 _EMAIL_RE = (
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
+# The "safe" variants of the casts, for a file where a plain cast fails on some line: NULL
+# instead of an error (the line then takes the Python path). They run serially (a subtransaction
+# per row), so they are used only when the plain casts fail.
 _TEMP_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION pg_temp.import_jsonb(value text) RETURNS jsonb LANGUAGE plpgsql
 IMMUTABLE AS $$ BEGIN RETURN value::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION pg_temp.import_ts(value text) RETURNS timestamptz LANGUAGE plpgsql
 STABLE AS $$ BEGIN RETURN value::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION pg_temp.import_local(value text) RETURNS timestamp LANGUAGE plpgsql
+STABLE AS $$ BEGIN RETURN value::timestamp; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 """
 _FIELDS_CHECKED = ("contact", "email", "event_type", "occurred_at", "source", "external_id")
+# A table at least this large (bytes) is read by parallel workers when the server allows them.
+_WORK_MEM = "256MB"
 
 
 def _naive_ok() -> bool:
@@ -229,128 +244,122 @@ def _naive_ok() -> bool:
     return timezone.get_current_timezone_name() == "UTC"
 
 
-def _digits(expr: str) -> str:
-    return f"rtrim({expr}, '0123456789') = ''"
-
-
-def _plain_text(col: str, max_length: int) -> str:
-    """Printable ASCII with nothing for str.strip() to remove, at most max_length long."""
-    return f"({col} ~ %(text_re)s AND length({col}) <= {max_length})"
-
-
-def _ts_shape(ts: str, rest: str) -> str:
-    """YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z|±HH:MM], year 19xx/20xx, no 24:00, no leap second.
-
-    `rest` is what follows the seconds and their fraction. The date itself (Feb 30) and the
-    offset's range are left to the cast (pg_temp.import_ts gives NULL when it fails)."""
-    numbers = " || ".join(
-        f"substr({ts}, {start}, {size})"
-        for start, size in ((1, 4), (6, 2), (9, 2), (12, 2), (15, 2), (18, 2))
-    )
+def _plain(col: str, max_length: int) -> str:
+    """At most max_length characters, and nothing for str.strip() to remove: empty, or the first
+    and last characters are printable ASCII other than a space. (Any other character may sit
+    in between: the API accepts it, and PostgreSQL's text holds no NUL nor lone surrogate.)"""
     return (
-        f"(length({ts}) BETWEEN 19 AND 32 AND left({ts}, 2) IN ('19', '20')"
-        f" AND substr({ts}, 5, 1) = '-' AND substr({ts}, 8, 1) = '-'"
-        f" AND substr({ts}, 11, 1) IN ('T', ' ') AND substr({ts}, 14, 1) = ':'"
-        f" AND substr({ts}, 17, 1) = ':' AND {_digits(numbers)}"
-        f" AND substr({ts}, 12, 2) COLLATE \"C\" < '24'"
-        f" AND substr({ts}, 18, 2) COLLATE \"C\" < '60'"
-        f" AND length({ts}) - length({rest}) IN (19, 21, 22, 23, 24, 25, 26)"
-        f" AND ({rest} = '' AND %(naive_ok)s OR {rest} = 'Z'"
-        f" OR length({rest}) = 6 AND left({rest}, 1) IN ('+', '-')"
-        f" AND substr({rest}, 4, 1) = ':'"
-        f" AND {_digits(f'substr({rest}, 2, 2) || substr({rest}, 5, 2)')}))"
+        f"({col} = '' OR length({col}) <= {max_length} AND ascii({col}) BETWEEN 33 AND 126"
+        f" AND ascii(right({col}, 1)) BETWEEN 33 AND 126)"
     )
 
 
-def _classify_sql(fmt: str, columns: dict[str, str], *, safe: bool) -> str:
-    """SQL creating import_event_row (line, ok, typed fields) from import_event_raw.
+def _digits(expr: str) -> str:
+    return f"(rtrim({expr}, '0123456789') = '')"
 
-    Nested steps: parse the line (NDJSON) or the properties cell (CSV); take every field out
-    once as text and JSON kind ('absent', 'null', 'string', 'number', ...); check the fields
-    and convert the plainly valid ones; `ok` marks a line the fast path stores.
-    With safe=False the casts are plain (faster) and fail on the first line that is not JSON
-    or a date-time PostgreSQL takes; with safe=True such a value becomes NULL.
+
+def _classify_sql(fmt: str, columns: dict[str, str], *, raw: str, row: str, safe: bool) -> str:
+    """SQL creating the table `row` (line, ok, typed fields) from the table `raw`.
+
+    Layers, each a LATERAL subquery evaluated once per line: d parses the line (NDJSON); f takes
+    every field out once, as text and, where it matters, its JSON kind; t reads the date-time.
+    The select list checks them and converts the plainly valid ones; `ok` marks a line the fast
+    path stores. The scan of `raw` has no optimisation fence above it, so PostgreSQL may run the
+    statement on parallel workers. With safe=False the casts are plain (faster) and fail on
+    the first line that is not JSON or a date-time PostgreSQL takes; with safe=True such a
+    value becomes NULL (and the line takes the Python path).
     """
-    jsonb, ts = ("pg_temp.import_jsonb", "pg_temp.import_ts") if safe else ("", "")
+    jsonb, ts, local = (
+        ("pg_temp.import_jsonb", "pg_temp.import_ts", "pg_temp.import_local")
+        if safe
+        else ("", "", "")
+    )
     if fmt == "ndjson":
-        parsed = (
-            f"SELECT line, raw, {jsonb}(raw)::jsonb AS doc FROM import_event_raw"
-            " WHERE btrim(raw, E' \\t\\r\\n') <> ''"
-        )
-        fields = [
-            f"p.doc->>'{n}' AS t_{n}, coalesce(jsonb_typeof(p.doc->'{n}'), 'absent') AS k_{n}"
-            for n in _FIELDS_CHECKED
+        parse = f" CROSS JOIN LATERAL (SELECT {jsonb}(v.raw)::jsonb AS doc OFFSET 0) d"
+        where = " WHERE btrim(v.raw, E' \\t\\r\\n') <> ''"
+        fields = [f"d.doc->>'{n}' AS t_{n}" for n in _FIELDS_CHECKED]
+        fields += [
+            f"jsonb_typeof(d.doc->'{n}') AS k_{n}" for n in ("contact", "source", "external_id")
         ]
         fields.append(
-            "CASE WHEN NOT p.doc ? 'properties' THEN '{}'::jsonb"
-            " WHEN jsonb_typeof(p.doc->'properties') = 'object' THEN p.doc->'properties'"
+            "CASE WHEN NOT d.doc ? 'properties' THEN '{}'::jsonb"
+            " WHEN jsonb_typeof(d.doc->'properties') = 'object' THEN d.doc->'properties'"
             " END AS props"
         )
-        fields.append("p.raw")
-        occurred = "(p.doc->>'occurred_at')"
         # jsonb reads 5e0 as 5, json.loads as a float (no id): the literal must be an integer.
-        literal_id = (
-            "(strpos(f.raw, '\"contact\": ' || f.t_contact || ',') > 0"
-            " OR strpos(f.raw, '\"contact\":' || f.t_contact || ',') > 0)"
+        contact_kind = (
+            "(f.k_contact = 'string' OR f.k_contact = 'number'"
+            " AND (strpos(v.raw, '\"contact\": ' || f.t_contact || ',') > 0"
+            " OR strpos(v.raw, '\"contact\":' || f.t_contact || ',') > 0))"
+        )
+        kinds = (
+            " AND coalesce(f.k_source, 'string') = 'string'"
+            " AND coalesce(f.k_external_id, 'string') = 'string'"
         )
     else:
 
         def cell(n):
-            return f"nullif(p.{columns[n]}, '')" if n in columns else "NULL::text"
+            return f"nullif(v.{columns[n]}, '')" if n in columns else "NULL::text"
 
-        properties = cell("properties").replace("p.", "")
-        cells = "".join(f"{c}, " for c in sorted(set(columns.values())))
-        parsed = (
-            f"SELECT line, {cells}{jsonb}(btrim({properties}))::jsonb AS doc FROM import_event_raw"
-        )
-        fields = [
-            f"{cell(n)} AS t_{n}, CASE WHEN {cell(n)} IS NULL THEN 'absent' ELSE 'string' END"
-            f" AS k_{n}"
-            for n in _FIELDS_CHECKED
-        ]
+        parse, where, kinds, contact_kind = "", "", "", "true"
+        fields = [f"{cell(n)} AS t_{n}" for n in _FIELDS_CHECKED]
+        props = cell("properties")
         fields.append(
-            f"CASE WHEN btrim(coalesce({cell('properties')}, '')) = '' THEN '{{}}'::jsonb"
-            " WHEN jsonb_typeof(p.doc) = 'object' THEN p.doc END AS props"
-        )
-        literal_id = "true"
-        occurred = cell("occurred_at")
-
-    def optional_text(n, max_length):
-        return (
-            f"(f.k_{n} = 'absent' OR f.k_{n} = 'string' AND {_plain_text(f'f.t_{n}', max_length)})"
+            f"CASE WHEN btrim(coalesce({props}, '')) = '' THEN '{{}}'::jsonb"
+            f" WHEN ltrim({props}) LIKE '{{%%' THEN {jsonb}({props})::jsonb END AS props"
         )
 
+    o = "f.t_occurred_at"
+    shape = f"({o} LIKE '____-__-__T__:__:__%%' OR {o} LIKE '____-__-__ __:__:__%%')"
+    utc = "(t.sfx IN ('Z', '+00:00', '-00:00') OR t.sfx = '' AND %(naive_ok)s)"
+    offset = (
+        "(t.sfx LIKE '+__:__' OR t.sfx LIKE '-__:__')"
+        f" AND {_digits('substr(t.sfx, 2, 2) || substr(t.sfx, 5, 2)')}"
+        " AND substr(t.sfx, 2, 2) COLLATE \"C\" < '15' AND substr(t.sfx, 5, 2) COLLATE \"C\" < '60'"
+    )
+    # occurred_at: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z|±HH:MM], year 19xx/20xx. PostgreSQL reads
+    # the date and time (ignoring any offset) and must print back the same 19 characters: that
+    # pins the digits and refuses 24:00 and leap seconds (which it would roll over).
+    ts_ok = (
+        f"(t.local IS NOT NULL AND left({o}, 2) IN ('19', '20')"
+        f" AND length({o}) - length(t.sfx) IN (19, 21, 22, 23, 24, 25, 26)"
+        f" AND ({utc} OR {offset})"
+        f" AND left(t.local::text, 19) = left({o}, 10) || ' ' || substr({o}, 12, 8))"
+    )
     contact_id = (
-        f"(f.k_contact = 'string' OR f.k_contact = 'number' AND {literal_id})"
-        f" AND f.t_contact ~ %(id_re)s AND length(f.t_contact) <= {_ID_MAX_DIGITS}"
+        f"f.t_email IS NULL AND {contact_kind} AND f.t_contact <> ''"
+        f" AND {_digits('f.t_contact')} AND left(f.t_contact, 1) <> '0'"
+        f" AND length(f.t_contact) <= {_ID_MAX_DIGITS}"
     )
     email = (
-        f"f.k_email = 'string' AND {_plain_text('f.t_email', _EMAIL_MAX)}"
+        f"f.t_contact IS NULL AND f.t_email ~ %(text_re)s AND length(f.t_email) <= {_EMAIL_MAX}"
         " AND lower(f.t_email) ~ %(email_re)s"
     )
-    fields.append(
-        f"CASE WHEN substr({occurred}, 20, 1) = '.' THEN ltrim(substr({occurred}, 21), '0123456789')"
-        f" ELSE substr({occurred}, 20) END AS ts_rest"
-    )
     return f"""
-CREATE TEMP TABLE import_event_row ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {row} AS
 SELECT line,
-  coalesce(ok AND occurred_at <= %(latest)s AND (contact_id IS NOT NULL OR email IS NOT NULL),
-           false) AS ok,
+  coalesce(ok AND ts_ok AND occurred_at <= %(latest)s
+           AND (contact_id IS NOT NULL OR email IS NOT NULL), false) AS ok,
   contact_id, email, event_type, properties, occurred_at, source, external_id
 FROM (
-  SELECT f.line,
-    f.k_event_type = 'string' AND f.t_event_type = ANY(%(types)s) AND f.props IS NOT NULL
-      AND {optional_text("source", _SOURCE_MAX)}
-      AND {optional_text("external_id", _EXTERNAL_ID_MAX)} AS ok,
-    CASE WHEN f.k_occurred_at = 'string' AND {_ts_shape("f.t_occurred_at", "f.ts_rest")}
-         THEN {ts}(f.t_occurred_at)::timestamptz END AS occurred_at,
-    CASE WHEN f.k_email = 'absent' AND {contact_id} THEN f.t_contact::bigint END AS contact_id,
-    CASE WHEN f.k_contact = 'absent' AND {email} THEN lower(f.t_email) END AS email,
+  SELECT v.line,
+    f.t_event_type = ANY(%(types)s) AND f.props IS NOT NULL{kinds}
+      AND {_plain("coalesce(f.t_source, '')", _SOURCE_MAX)}
+      AND {_plain("coalesce(f.t_external_id, '')", _EXTERNAL_ID_MAX)} AS ok,
+    {ts_ok} AS ts_ok,
+    CASE WHEN {contact_id} THEN f.t_contact::bigint END AS contact_id,
+    CASE WHEN {email} THEN lower(f.t_email) END AS email,
     f.t_event_type AS event_type, f.props AS properties,
+    CASE WHEN t.local IS NULL THEN NULL WHEN {utc} THEN t.local AT TIME ZONE 'UTC'
+         WHEN {offset} THEN {ts}({o})::timestamptz END AS occurred_at,
     coalesce(f.t_source, '') AS source, coalesce(f.t_external_id, '') AS external_id
-  FROM (SELECT p.line, {", ".join(fields)} FROM ({parsed} OFFSET 0) p OFFSET 0) f
-  OFFSET 0
+  FROM {raw} v{parse}
+  CROSS JOIN LATERAL (SELECT {", ".join(fields)} OFFSET 0) f
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN {shape} THEN {local}({o})::timestamp END AS local,
+      CASE WHEN substr({o}, 20, 1) = '.' THEN ltrim(substr({o}, 21), '0123456789')
+           ELSE substr({o}, 20) END AS sfx
+    OFFSET 0) t{where}
 ) checked
 """
 
@@ -361,7 +370,6 @@ def _classify_params(now: datetime) -> dict:
         "types": sorted(EVENT_TYPES),
         "naive_ok": _naive_ok(),
         "text_re": _TEXT_RE,
-        "id_re": _ID_RE,
         "email_re": _EMAIL_RE,
     }
 
@@ -369,67 +377,66 @@ def _classify_params(now: datetime) -> dict:
 def _import_postgres(
     path: Path, fmt: str, result: EventImportResult, *, now: datetime, indexes: str
 ) -> bool:
-    """The fast path; False when the file must take the Python path (a malformed CSV)."""
+    """The fast path; False when the file must take the Python path (a malformed CSV).
+
+    The two work tables are UNLOGGED ordinary tables, not temporary ones, so that PostgreSQL
+    may read them with parallel workers; their names are unique to this import and they are
+    dropped before the transaction ends (a failure rolls their creation back)."""
+    tag = secrets.token_hex(6)
+    raw, row = f"import_events_raw_{tag}", f"import_events_row_{tag}"
     with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS import_event_raw, import_event_row")
         cur.execute(_TEMP_FUNCTIONS)
-        cur.execute("SET LOCAL jit = off")  # compiling the checks costs more than it saves
+        cur.execute(
+            "SET LOCAL jit = off; "  # compiling the checks costs more than it saves
+            f"SET LOCAL work_mem = '{_WORK_MEM}'; SET LOCAL datestyle = 'ISO, YMD'; "
+            "SET LOCAL enable_memoize = off"
+        )
         columns: dict[str, str] = {}
         rejected: list[tuple[int, str]] = []
         if fmt == "ndjson":
             cur.execute(
-                "CREATE TEMP TABLE import_event_raw (line bigint GENERATED ALWAYS AS IDENTITY,"
-                " raw text) ON COMMIT DROP"
+                f"CREATE UNLOGGED TABLE {raw} (line bigint GENERATED ALWAYS AS IDENTITY, raw text)"
             )
-            _copy_ndjson(cur.cursor, path, rejected)
+            _copy_ndjson(cur.cursor, raw, path, rejected)
         else:
             header = _csv_header(path)
             if header is None:
                 return False
             columns = {name: f"c{i}" for i, name in enumerate(header) if name in FIELDS}
             cur.execute(
-                "CREATE TEMP TABLE import_event_raw"
+                f"CREATE UNLOGGED TABLE {raw}"
                 " (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
                 + ", ".join(f"c{i} text" for i in range(len(header)))
-                + ") ON COMMIT DROP"
+                + ")"
             )
-            if not _copy_csv(cur.cursor, path, len(header)):
-                cur.execute("DROP TABLE import_event_raw")
+            if not _copy_csv(cur.cursor, raw, path, len(header)):
+                cur.execute(f"DROP TABLE {raw}")
                 return False
+        params = _classify_params(now)
         try:
             with transaction.atomic():  # a clean file (the usual backfill) needs no safe casts
-                cur.execute(_classify_sql(fmt, columns, safe=False), _classify_params(now))
+                cur.execute(_classify_sql(fmt, columns, raw=raw, row=row, safe=False), params)
         except DataError:
-            cur.execute(_classify_sql(fmt, columns, safe=True), _classify_params(now))
-        cur.execute("SELECT count(*), count(*) FILTER (WHERE ok) FROM import_event_row")
+            cur.execute(_classify_sql(fmt, columns, raw=raw, row=row, safe=True), params)
+        cur.execute(f"ANALYZE {row}")
+        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE ok) FROM {row}")
         lines, fast = cur.fetchone()
         result.total = lines + len(rejected)
         result.rejected.extend(rejected)
 
         # The other lines get the API's own verdict (and are stored by it when valid).
-        _import_python(_slow_records(cur, fmt, columns), result, now=now)
+        _import_python(_slow_records(cur, fmt, columns, raw=raw, row=row), result, now=now)
 
-        cur.execute(
-            "UPDATE import_event_row w SET ok = false WHERE ok AND contact_id IS NOT NULL"
-            f" AND NOT EXISTS (SELECT 1 FROM {_CONTACTS} c WHERE c.id = w.contact_id)"
-            " RETURNING line"
-        )
-        unknown = [(line, "contact: No such contact.") for (line,) in cur.fetchall()]
-        result.rejected.extend(unknown)
+        _resolve_emails(cur, row, now=now)
+        unknown = _contacts_lock(cur, row)
+        result.rejected.extend((line, "contact: No such contact.") for line in unknown)
         fast -= len(unknown)
-        _resolve_emails(cur, now=now)
+        _repeats_mark(cur, row)
+        check_stored = _sources_stored(cur, row)
 
         rebuild = indexes == "rebuild" or (indexes == "auto" and _rebuild_pays(cur, fast))
         dropped = event_indexes_drop(cur) if rebuild else []
-        cur.execute(
-            f"INSERT INTO {_EVENTS} (contact_id, event_type, properties, occurred_at, source,"
-            " external_id, received_at)"
-            " SELECT contact_id, event_type, properties, occurred_at, source, external_id, %s"
-            " FROM import_event_row WHERE ok"
-            " ON CONFLICT (source, external_id) WHERE NOT (external_id = '') DO NOTHING",
-            [now],
-        )
-        created = cur.rowcount
+        created = _insert(cur, row, now=now, check_stored=check_stored)
         if dropped:
             # Pending (deferred) foreign-key checks must run before an index can be built.
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
@@ -437,16 +444,16 @@ def _import_postgres(
             for _name, definition in dropped:
                 cur.execute(definition)
         result.indexes_rebuilt = bool(dropped)
-        cur.execute("DROP TABLE import_event_raw, import_event_row")
+        cur.execute(f"DROP TABLE {raw}, {row}")
         result.created += created
         result.duplicates += fast - created
     return True
 
 
-def _copy_ndjson(raw_cursor, path: Path, rejected: list[tuple[int, str]]) -> None:
+def _copy_ndjson(raw_cursor, table: str, path: Path, rejected: list[tuple[int, str]]) -> None:
     """COPY every physical line as one text value (escaped for COPY's text format)."""
     number = 0
-    with open(path, "rb") as fh, raw_cursor.copy("COPY import_event_raw (raw) FROM STDIN") as copy:
+    with open(path, "rb") as fh, raw_cursor.copy(f"COPY {table} (raw) FROM STDIN") as copy:
         while lines := fh.readlines(_READ_HINT):
             block = b"".join(lines)
             clean = b"\x00" not in block
@@ -465,7 +472,13 @@ def _copy_ndjson(raw_cursor, path: Path, rejected: list[tuple[int, str]]) -> Non
             number += len(lines)
             if not block.endswith(b"\n"):
                 block += b"\n"
-            copy.write(block.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r"))
+            if b"\\" in block:
+                block = block.replace(b"\\", b"\\\\")
+            if b"\t" in block:
+                block = block.replace(b"\t", b"\\t")
+            if b"\r" in block:
+                block = block.replace(b"\r", b"\\r")
+            copy.write(block)
 
 
 def _csv_header(path: Path) -> list[str] | None:
@@ -480,7 +493,7 @@ class _EndMarker(Exception):
     pass
 
 
-def _copy_csv(raw_cursor, path: Path, width: int) -> bool:
+def _copy_csv(raw_cursor, table: str, path: Path, width: int) -> bool:
     """COPY the CSV as is; False (nothing copied) when PostgreSQL cannot read it as a table
     of `width` columns, e.g. a row with a missing cell, a NUL byte or invalid UTF-8."""
     columns = ", ".join(f"c{i}" for i in range(width))
@@ -489,7 +502,7 @@ def _copy_csv(raw_cursor, path: Path, width: int) -> bool:
             transaction.atomic(),
             open(path, "rb") as fh,
             raw_cursor.copy(
-                f"COPY import_event_raw ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
             ) as copy,
         ):
             while lines := fh.readlines(_READ_HINT):
@@ -504,39 +517,157 @@ def _copy_csv(raw_cursor, path: Path, width: int) -> bool:
     return True
 
 
-def _slow_records(cur, fmt: str, columns: dict[str, str]) -> Iterator[tuple[int, dict | None, str]]:
+def _slow_records(
+    cur, fmt: str, columns: dict[str, str], *, raw: str, row: str
+) -> Iterator[tuple[int, dict | None, str]]:
     """The lines the fast path did not accept, parsed as the Python path parses them."""
     if fmt == "ndjson":
         cur.execute(
-            "SELECT w.line, r.raw FROM import_event_row w JOIN import_event_raw r USING (line)"
+            f"SELECT w.line, r.raw FROM {row} w JOIN {raw} r USING (line)"
             " WHERE NOT w.ok ORDER BY w.line"
         )
-        for line, raw in cur.fetchall():
-            yield line, *_ndjson_record(raw)
+        for line, text in cur.fetchall():
+            yield line, *_ndjson_record(text)
     else:
         names = list(columns)
         select = ", ".join(f"r.{columns[name]}" for name in names) or "NULL"
         cur.execute(
-            f"SELECT w.line, {select} FROM import_event_row w JOIN import_event_raw r"
+            f"SELECT w.line, {select} FROM {row} w JOIN {raw} r"
             " USING (line) WHERE NOT w.ok ORDER BY w.line"
         )
         for line, *values in cur.fetchall():
             yield line, *_csv_record(dict(zip(names, values, strict=False)))
 
 
-def _resolve_emails(cur, *, now: datetime) -> None:
+def _resolve_emails(cur, row: str, *, now: datetime) -> None:
     """Contacts for the emails of accepted lines: unknown ones are created as the API does."""
+    cur.execute(f"SELECT DISTINCT email FROM {row} WHERE ok AND contact_id IS NULL")
+    emails = [email for (email,) in cur.fetchall()]
+    if not emails:
+        return
     cur.execute(
-        "SELECT DISTINCT w.email FROM import_event_row w WHERE w.ok AND w.contact_id IS NULL"
-        f" AND NOT EXISTS (SELECT 1 FROM {_CONTACTS} c WHERE lower(c.email) = w.email)"
+        f"SELECT lower(email) FROM {_CONTACTS} WHERE lower(email) = ANY(%s::text[])", [emails]
     )
-    missing = sorted(email for (email,) in cur.fetchall())
+    missing = sorted(set(emails) - {email for (email,) in cur.fetchall()})
     if missing:
         _contacts_create(missing, by=None, now=now)
     cur.execute(
-        f"UPDATE import_event_row w SET contact_id = c.id FROM {_CONTACTS} c"
+        f"UPDATE {row} w SET contact_id = c.id FROM {_CONTACTS} c"
         " WHERE w.ok AND w.contact_id IS NULL AND lower(c.email) = w.email"
     )
+
+
+def _contacts_lock(cur, row: str) -> list[int]:
+    """Lock the contacts the accepted lines name (FOR KEY SHARE, as a foreign-key check does,
+    so none can be deleted before this transaction ends); unknown ones reject their lines.
+
+    Returns the rejected line numbers."""
+    cur.execute(
+        f"WITH known AS (SELECT c.id FROM {_CONTACTS} c"
+        f" WHERE c.id IN (SELECT contact_id FROM {row} WHERE ok) FOR KEY SHARE OF c)"
+        f" UPDATE {row} w SET ok = false WHERE w.ok"
+        " AND NOT EXISTS (SELECT 1 FROM known k WHERE k.id = w.contact_id) RETURNING w.line"
+    )
+    return [line for (line,) in cur.fetchall()]
+
+
+def _repeats_mark(cur, row: str) -> None:
+    """A line that repeats an earlier line's (source, external_id) is a duplicate of it."""
+    cur.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {row} WHERE ok AND external_id <> ''"
+        " GROUP BY source, external_id HAVING count(*) > 1)"
+    )
+    if cur.fetchone()[0]:
+        cur.execute(
+            f"UPDATE {row} w SET ok = false FROM (SELECT line, row_number() OVER"
+            " (PARTITION BY source, external_id ORDER BY line) AS n"
+            f" FROM {row} WHERE ok AND external_id <> '') r WHERE r.n > 1 AND w.line = r.line"
+        )
+
+
+def _sources_stored(cur, row: str) -> bool:
+    """Whether the events table holds keyed events of a source the file uses: only then can a
+    line be a duplicate of a stored event. (One index probe per source.)"""
+    cur.execute(
+        f"SELECT DISTINCT source FROM {row} WHERE ok AND external_id <> '' LIMIT %s",
+        [_SOURCES_PROBED + 1],
+    )
+    sources = [source for (source,) in cur.fetchall()]
+    if len(sources) > _SOURCES_PROBED:
+        return True
+    for source in sources:
+        cur.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {_EVENTS} WHERE source = %s AND external_id <> '')",
+            [source],
+        )
+        if cur.fetchone()[0]:
+            return True
+    return False
+
+
+_SOURCES_PROBED = 100
+
+
+_CONFLICT = "ON CONFLICT (source, external_id) WHERE NOT (external_id = '') DO NOTHING"
+
+
+def _insert(cur, row: str, *, now: datetime, check_stored: bool) -> int:
+    """INSERT the accepted lines; returns how many were stored.
+
+    The lines were checked against the stored keys and each other, so a plain INSERT does: it
+    is much cheaper than ON CONFLICT. When allowed, the per-row foreign-key trigger is skipped
+    (session_replication_role = replica, for this statement only): _contacts_lock has checked
+    and locked every contact the rows name. If a concurrent transaction stores one of the keys
+    meanwhile (a unique violation) or the two wait for each other (a deadlock), the INSERT is
+    rolled back to its savepoint and done again with ON CONFLICT DO NOTHING, in key order."""
+    sql = (
+        f"INSERT INTO {_EVENTS} (contact_id, event_type, properties, occurred_at, source,"
+        " external_id, received_at)"
+        " SELECT contact_id, event_type, properties, occurred_at, source, external_id, %s"
+        f" FROM {row} w WHERE ok"
+    )
+    if check_stored:
+        sql += (
+            f" AND NOT EXISTS (SELECT 1 FROM {_EVENTS} e WHERE e.source = w.source"
+            " AND e.external_id = w.external_id AND e.external_id <> '')"
+        )
+    try:
+        with transaction.atomic():
+            skip_trigger = _fk_trigger_skippable(cur)
+            cur.execute(sql, [now])
+            created = cur.rowcount
+            if skip_trigger:
+                cur.execute("SET LOCAL session_replication_role = origin")
+            return created
+    except (IntegrityError, OperationalError) as exc:
+        if not isinstance(exc.__cause__, (errors.UniqueViolation, errors.DeadlockDetected)):
+            raise
+    cur.execute(f"{sql} ORDER BY source, external_id {_CONFLICT}", [now])
+    return cur.rowcount
+
+
+def _fk_trigger_skippable(cur) -> bool:
+    """Turn off the events table's foreign-key trigger for this transaction when that is
+    allowed (superuser, or GRANT SET ON PARAMETER session_replication_role) and safe: the
+    table's only trigger-checked constraint is its foreign key to contacts, which the import
+    checks itself. The caller sets the role back to origin after its INSERT."""
+    cur.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass"
+        " AND NOT tgisinternal)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass"
+        " AND contype IN ('c', 'f', 't', 'x') AND (contype <> 'f' OR confrelid <> %s::regclass"
+        " OR conkey <> ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass"
+        " AND attname = 'contact_id')]))",
+        [_EVENTS, _EVENTS, _CONTACTS, _EVENTS],
+    )
+    if not cur.fetchone()[0]:
+        return False
+    try:
+        with transaction.atomic():
+            cur.execute("SET LOCAL session_replication_role = replica")
+    except ProgrammingError:  # not allowed for this role
+        return False
+    return True
 
 
 def _rebuild_pays(cur, rows: int) -> bool:
