@@ -225,14 +225,23 @@ _EMAIL_RE = (
 # The "safe" variants of the casts, for a file where a plain cast fails on some line: NULL
 # instead of an error (the line then takes the Python path). They run serially (a subtransaction
 # per row), so they are used only when the plain casts fail.
-_TEMP_FUNCTIONS = """
+_TEMP_FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION pg_temp.import_jsonb(value text) RETURNS jsonb LANGUAGE plpgsql
 IMMUTABLE AS $$ BEGIN RETURN value::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION pg_temp.import_ts(value text) RETURNS timestamptz LANGUAGE plpgsql
 STABLE AS $$ BEGIN RETURN value::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION pg_temp.import_local(value text) RETURNS timestamp LANGUAGE plpgsql
 STABLE AS $$ BEGIN RETURN value::timestamp; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION pg_temp.import_fields(value text) RETURNS TABLE ({record})
+LANGUAGE plpgsql STABLE AS $$ #variable_conflict use_column
+BEGIN RETURN QUERY SELECT * FROM json_to_record(value::json) AS r({record});
+EXCEPTION WHEN others THEN RETURN; END $$;
 """
+_RECORD = (
+    "contact text, email text, event_type text, occurred_at text, properties json,"
+    " source json, external_id json"
+)
+_TEMP_FUNCTIONS = _TEMP_FUNCTIONS_SQL.replace("{record}", _RECORD)
 _FIELDS_CHECKED = ("contact", "email", "event_type", "occurred_at", "source", "external_id")
 # A table at least this large (bytes) is read by parallel workers when the server allows them.
 _WORK_MEM = "256MB"
@@ -261,106 +270,121 @@ def _digits(expr: str) -> str:
 def _classify_sql(fmt: str, columns: dict[str, str], *, raw: str, row: str, safe: bool) -> str:
     """SQL creating the table `row` (line, ok, typed fields) from the table `raw`.
 
-    Layers, each a LATERAL subquery evaluated once per line: d parses the line (NDJSON); f takes
-    every field out once, as text and, where it matters, its JSON kind; t reads the date-time.
-    The select list checks them and converts the plainly valid ones; `ok` marks a line the fast
-    path stores. The scan of `raw` has no optimisation fence above it, so PostgreSQL may run the
-    statement on parallel workers. With safe=False the casts are plain (faster) and fail on
-    the first line that is not JSON or a date-time PostgreSQL takes; with safe=True such a
-    value becomes NULL (and the line takes the Python path).
+    One json_to_record call per NDJSON line takes the fields out (json, not jsonb: a number
+    keeps its literal, so 5e0 is no id; a string field is its JSON text, the string quoted
+    when it holds no backslash). Every other check is a cheap expression written out once:
+    the statement has no subquery fence (OFFSET 0 / LIMIT), so PostgreSQL may run it on
+    parallel workers. `ok` marks a line the fast path stores (once _import_postgres has also
+    checked that it does not lie in the future). With safe=False the casts are plain (faster) and
+    fail on the first line that is not JSON or a date-time PostgreSQL takes; with safe=True
+    such a value becomes NULL (and the line takes the Python path).
     """
-    jsonb, ts, local = (
-        ("pg_temp.import_jsonb", "pg_temp.import_ts", "pg_temp.import_local")
-        if safe
-        else ("", "", "")
-    )
+    jsonb, ts = ("pg_temp.import_jsonb", "pg_temp.import_ts") if safe else ("", "")
     if fmt == "ndjson":
-        parse = f" CROSS JOIN LATERAL (SELECT {jsonb}(v.raw)::jsonb AS doc OFFSET 0) d"
-        where = " WHERE btrim(v.raw, E' \\t\\r\\n') <> ''"
-        fields = [f"d.doc->>'{n}' AS t_{n}" for n in _FIELDS_CHECKED]
-        fields += [
-            f"jsonb_typeof(d.doc->'{n}') AS k_{n}" for n in ("contact", "source", "external_id")
-        ]
-        fields.append(
-            "CASE WHEN NOT d.doc ? 'properties' THEN '{}'::jsonb"
-            " WHEN jsonb_typeof(d.doc->'properties') = 'object' THEN d.doc->'properties'"
-            " END AS props"
+        if safe:
+            parse = " LEFT JOIN LATERAL pg_temp.import_fields(v.raw) j ON true"
+        else:
+            parse = (
+                " CROSS JOIN LATERAL json_to_record(CASE WHEN v.raw LIKE '{%%' THEN v.raw"
+                f" ELSE '{{}}' END::json) AS j({_RECORD})"
+            )
+        where = " WHERE v.raw LIKE '{%%' OR btrim(v.raw, E' \\t\\r\\n') <> ''"
+        contact, email, event_type, o = "j.contact", "j.email", "j.event_type", "j.occurred_at"
+
+        def text_ok(n: str, max_length: int) -> str:
+            # Absent (a null value is refused by the API), or a JSON string without escapes
+            # whose first and last characters are printable ASCII other than a space.
+            x = f"j.{n}::text"
+            return (
+                f"(j.{n} IS NULL AND strpos(v.raw, '\"{n}\"') = 0"
+                f" OR left({x}, 1) = '\"' AND strpos({x}, '\\') = 0"
+                f" AND length({x}) <= {max_length + 2} AND ({x} = '\"\"'"
+                f" OR ascii(substr({x}, 2, 1)) BETWEEN 33 AND 126"
+                f" AND ascii(substr({x}, length({x}) - 1, 1)) BETWEEN 33 AND 126))"
+            )
+
+        def text_value(n: str) -> str:
+            x = f"j.{n}::text"
+            return f"coalesce(substr({x}, 2, length({x}) - 2), '')"
+
+        props_ok = (
+            "(j.properties IS NULL AND strpos(v.raw, '\"properties\"') = 0"
+            " OR left(j.properties::text, 1) = '{')"
         )
-        # jsonb reads 5e0 as 5, json.loads as a float (no id): the literal must be an integer.
-        contact_kind = (
-            "(f.k_contact = 'string' OR f.k_contact = 'number'"
-            " AND (strpos(v.raw, '\"contact\": ' || f.t_contact || ',') > 0"
-            " OR strpos(v.raw, '\"contact\":' || f.t_contact || ',') > 0))"
-        )
-        kinds = (
-            " AND coalesce(f.k_source, 'string') = 'string'"
-            " AND coalesce(f.k_external_id, 'string') = 'string'"
+        props = (
+            "CASE WHEN j.properties IS NULL THEN '{}'::jsonb"
+            f" ELSE {jsonb}(j.properties::text)::jsonb END"
         )
     else:
 
         def cell(n):
             return f"nullif(v.{columns[n]}, '')" if n in columns else "NULL::text"
 
-        parse, where, kinds, contact_kind = "", "", "", "true"
-        fields = [f"{cell(n)} AS t_{n}" for n in _FIELDS_CHECKED]
-        props = cell("properties")
-        fields.append(
-            f"CASE WHEN btrim(coalesce({props}, '')) = '' THEN '{{}}'::jsonb"
-            f" WHEN ltrim({props}) LIKE '{{%%' THEN {jsonb}({props})::jsonb END AS props"
+        parse, where = "", ""
+        contact, email, event_type, o = (cell(n) for n in _FIELDS_CHECKED[:4])
+
+        def text_ok(n: str, max_length: int) -> str:
+            x = f"coalesce({cell(n)}, '')"
+            return (
+                f"({x} = '' OR length({x}) <= {max_length} AND ascii({x}) BETWEEN 33 AND 126"
+                f" AND ascii(right({x}, 1)) BETWEEN 33 AND 126)"
+            )
+
+        def text_value(n: str) -> str:
+            return f"coalesce({cell(n)}, '')"
+
+        p = cell("properties")
+        props_ok = f"(btrim(coalesce({p}, '')) = '' OR ltrim({p}) LIKE '{{%%')"
+        props = (
+            f"CASE WHEN btrim(coalesce({p}, '')) = '' THEN '{{}}'::jsonb"
+            f" WHEN ltrim({p}) LIKE '{{%%' THEN {jsonb}({p})::jsonb END"
         )
 
-    o = "f.t_occurred_at"
+    # occurred_at: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z|±HH:MM], year 19xx/20xx (no offset only
+    # when the API reads it in UTC too). PostgreSQL's reading of it, printed back in the line's
+    # offset, must give the same 19 characters: that pins the digits and refuses 24:00 and leap
+    # seconds (which PostgreSQL would roll over). An impossible date (Feb 30) fails the cast.
     shape = f"({o} LIKE '____-__-__T__:__:__%%' OR {o} LIKE '____-__-__ __:__:__%%')"
-    utc = "(t.sfx IN ('Z', '+00:00', '-00:00') OR t.sfx = '' AND %(naive_ok)s)"
-    offset = (
-        "(t.sfx LIKE '+__:__' OR t.sfx LIKE '-__:__')"
-        f" AND {_digits('substr(t.sfx, 2, 2) || substr(t.sfx, 5, 2)')}"
-        " AND substr(t.sfx, 2, 2) COLLATE \"C\" < '15' AND substr(t.sfx, 5, 2) COLLATE \"C\" < '60'"
+    sfx = (
+        f"(CASE WHEN substr({o}, 20, 1) = '.' THEN ltrim(substr({o}, 21), '0123456789')"
+        f" ELSE substr({o}, 20) END)"
     )
-    # occurred_at: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z|±HH:MM], year 19xx/20xx. PostgreSQL reads
-    # the date and time (ignoring any offset) and must print back the same 19 characters: that
-    # pins the digits and refuses 24:00 and leap seconds (which it would roll over).
+    offset_ok = (
+        f"({sfx} LIKE '+__:__' OR {sfx} LIKE '-__:__')"
+        f" AND {_digits(f'substr({sfx}, 2, 2) || right({sfx}, 2)')}"
+        f" AND substr({sfx}, 2, 2) COLLATE \"C\" < '15' AND right({sfx}, 2) COLLATE \"C\" < '60'"
+    )
+    local = (
+        f"CASE WHEN {sfx} IN ('Z', '+00:00', '-00:00') OR {sfx} = '' AND %(naive_ok)s"
+        f" THEN {ts}({o})::timestamptz WHEN {offset_ok}"
+        f" THEN {ts}({o})::timestamptz + {sfx}::interval END"
+    )
     ts_ok = (
-        f"(t.local IS NOT NULL AND left({o}, 2) IN ('19', '20')"
-        f" AND length({o}) - length(t.sfx) IN (19, 21, 22, 23, 24, 25, 26)"
-        f" AND ({utc} OR {offset})"
-        f" AND left(t.local::text, 19) = left({o}, 10) || ' ' || substr({o}, 12, 8))"
+        f"{shape} AND left({o}, 2) IN ('19', '20')"
+        f" AND length({o}) - length({sfx}) IN (19, 21, 22, 23, 24, 25, 26)"
+        f" AND left(({local})::text, 19) = left({o}, 10) || ' ' || substr({o}, 12, 8)"
     )
     contact_id = (
-        f"f.t_email IS NULL AND {contact_kind} AND f.t_contact <> ''"
-        f" AND {_digits('f.t_contact')} AND left(f.t_contact, 1) <> '0'"
-        f" AND length(f.t_contact) <= {_ID_MAX_DIGITS}"
+        f"{email} IS NULL AND {contact} <> '' AND {_digits(contact)}"
+        f" AND left({contact}, 1) <> '0' AND length({contact}) <= {_ID_MAX_DIGITS}"
     )
-    email = (
-        f"f.t_contact IS NULL AND f.t_email ~ %(text_re)s AND length(f.t_email) <= {_EMAIL_MAX}"
-        " AND lower(f.t_email) ~ %(email_re)s"
+    email_ok = (
+        f"{contact} IS NULL AND {email} ~ %(text_re)s AND length({email}) <= {_EMAIL_MAX}"
+        f" AND lower({email}) ~ %(email_re)s"
     )
     return f"""
 CREATE UNLOGGED TABLE {row} AS
-SELECT line,
-  coalesce(ok AND ts_ok AND occurred_at <= %(latest)s
-           AND (contact_id IS NOT NULL OR email IS NOT NULL), false) AS ok,
-  contact_id, email, event_type, properties, occurred_at, source, external_id
-FROM (
-  SELECT v.line,
-    f.t_event_type = ANY(%(types)s) AND f.props IS NOT NULL{kinds}
-      AND {_plain("coalesce(f.t_source, '')", _SOURCE_MAX)}
-      AND {_plain("coalesce(f.t_external_id, '')", _EXTERNAL_ID_MAX)} AS ok,
-    {ts_ok} AS ts_ok,
-    CASE WHEN {contact_id} THEN f.t_contact::bigint END AS contact_id,
-    CASE WHEN {email} THEN lower(f.t_email) END AS email,
-    f.t_event_type AS event_type, f.props AS properties,
-    CASE WHEN t.local IS NULL THEN NULL WHEN {utc} THEN t.local AT TIME ZONE 'UTC'
-         WHEN {offset} THEN {ts}({o})::timestamptz END AS occurred_at,
-    coalesce(f.t_source, '') AS source, coalesce(f.t_external_id, '') AS external_id
-  FROM {raw} v{parse}
-  CROSS JOIN LATERAL (SELECT {", ".join(fields)} OFFSET 0) f
-  CROSS JOIN LATERAL (
-    SELECT CASE WHEN {shape} THEN {local}({o})::timestamp END AS local,
-      CASE WHEN substr({o}, 20, 1) = '.' THEN ltrim(substr({o}, 21), '0123456789')
-           ELSE substr({o}, 20) END AS sfx
-    OFFSET 0) t{where}
-) checked
+SELECT v.line,
+  coalesce({event_type} = ANY(%(types)s) AND {props_ok}
+    AND {text_ok("source", _SOURCE_MAX)} AND {text_ok("external_id", _EXTERNAL_ID_MAX)}
+    AND ({contact_id} OR {email_ok}) AND {ts_ok}, false) AS ok,
+  CASE WHEN {contact_id} THEN {contact}::bigint END AS contact_id,
+  CASE WHEN {email_ok} THEN lower({email}) END AS email,
+  {event_type} AS event_type,
+  CASE WHEN {props_ok} THEN {props} END AS properties,
+  CASE WHEN {shape} THEN {ts}({o})::timestamptz END AS occurred_at,
+  {text_value("source")} AS source, {text_value("external_id")} AS external_id
+FROM {raw} v{parse}{where}
 """
 
 
@@ -418,6 +442,12 @@ def _import_postgres(
                 cur.execute(_classify_sql(fmt, columns, raw=raw, row=row, safe=False), params)
         except DataError:
             cur.execute(_classify_sql(fmt, columns, raw=raw, row=row, safe=True), params)
+        # In the future, or a value the safe casts turned into NULL: the Python path decides.
+        cur.execute(
+            f"UPDATE {row} SET ok = false WHERE ok AND (occurred_at > %s"
+            " OR occurred_at IS NULL OR properties IS NULL)",
+            [params["latest"]],
+        )
         cur.execute(f"ANALYZE {row}")
         cur.execute(f"SELECT count(*), count(*) FILTER (WHERE ok) FROM {row}")
         lines, fast = cur.fetchone()
