@@ -461,12 +461,16 @@ def _import_postgres(
         unknown = _contacts_lock(cur, row)
         result.rejected.extend((line, "contact: No such contact.") for line in unknown)
         fast -= len(unknown)
-        _repeats_mark(cur, row)
+        new = fast
         check_stored = _sources_stored(cur, row)
+        if check_stored:
+            new -= _stored_count(cur, row)
 
-        rebuild = indexes == "rebuild" or (indexes == "auto" and _rebuild_pays(cur, fast))
+        rebuild = new > 0 and (
+            indexes == "rebuild" or (indexes == "auto" and _rebuild_pays(cur, new))
+        )
         dropped = event_indexes_drop(cur) if rebuild else []
-        created = _insert(cur, row, now=now, check_stored=check_stored)
+        created = _insert(cur, row, now=now, check_stored=check_stored) if new > 0 else 0
         if dropped:
             # Pending (deferred) foreign-key checks must run before an index can be built.
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
@@ -601,20 +605,6 @@ def _contacts_lock(cur, row: str) -> list[int]:
     return [line for (line,) in cur.fetchall()]
 
 
-def _repeats_mark(cur, row: str) -> None:
-    """A line that repeats an earlier line's (source, external_id) is a duplicate of it."""
-    cur.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {row} WHERE ok AND external_id <> ''"
-        " GROUP BY source, external_id HAVING count(*) > 1)"
-    )
-    if cur.fetchone()[0]:
-        cur.execute(
-            f"UPDATE {row} w SET ok = false FROM (SELECT line, row_number() OVER"
-            " (PARTITION BY source, external_id ORDER BY line) AS n"
-            f" FROM {row} WHERE ok AND external_id <> '') r WHERE r.n > 1 AND w.line = r.line"
-        )
-
-
 def _sources_stored(cur, row: str) -> bool:
     """Whether the events table holds keyed events of a source the file uses: only then can a
     line be a duplicate of a stored event. (One index probe per source.)"""
@@ -638,18 +628,30 @@ def _sources_stored(cur, row: str) -> bool:
 _SOURCES_PROBED = 100
 
 
+def _stored_count(cur, row: str) -> int:
+    """How many accepted lines name a (source, external_id) already stored."""
+    cur.execute(
+        f"SELECT count(*) FROM {row} w WHERE ok AND external_id <> '' AND EXISTS (SELECT 1"
+        f" FROM {_EVENTS} e WHERE e.source = w.source AND e.external_id = w.external_id"
+        " AND e.external_id <> '')"
+    )
+    return cur.fetchone()[0]
+
+
 _CONFLICT = "ON CONFLICT (source, external_id) WHERE NOT (external_id = '') DO NOTHING"
 
 
 def _insert(cur, row: str, *, now: datetime, check_stored: bool) -> int:
     """INSERT the accepted lines; returns how many were stored.
 
-    The lines were checked against the stored keys and each other, so a plain INSERT does: it
-    is much cheaper than ON CONFLICT. When allowed, the per-row foreign-key trigger is skipped
+    The lines were checked against the stored keys, so a plain INSERT does: it is much cheaper
+    than ON CONFLICT. When allowed, the per-row foreign-key trigger is skipped
     (session_replication_role = replica, for this statement only): _contacts_lock has checked
-    and locked every contact the rows name. If a concurrent transaction stores one of the keys
-    meanwhile (a unique violation) or the two wait for each other (a deadlock), the INSERT is
-    rolled back to its savepoint and done again with ON CONFLICT DO NOTHING, in key order."""
+    and locked every contact the rows name. The plain INSERT fails with a unique violation when
+    the file repeats a key on two lines (unusual for an export) or a concurrent transaction
+    stores one of the keys meanwhile, and with a deadlock when the two wait for each other:
+    then it is rolled back to its savepoint and done again with ON CONFLICT DO NOTHING, in key
+    order, and line order within a key (the first line of a repeated key is stored)."""
     sql = (
         f"INSERT INTO {_EVENTS} (contact_id, event_type, properties, occurred_at, source,"
         " external_id, received_at)"
@@ -663,17 +665,24 @@ def _insert(cur, row: str, *, now: datetime, check_stored: bool) -> int:
         )
     try:
         with transaction.atomic():
-            skip_trigger = _fk_trigger_skippable(cur)
-            cur.execute(sql, [now])
-            created = cur.rowcount
-            if skip_trigger:
-                cur.execute("SET LOCAL session_replication_role = origin")
-            return created
+            return _execute_without_fk_trigger(cur, sql, [now])
     except (IntegrityError, OperationalError) as exc:
         if not isinstance(exc.__cause__, (errors.UniqueViolation, errors.DeadlockDetected)):
             raise
-    cur.execute(f"{sql} ORDER BY source, external_id {_CONFLICT}", [now])
-    return cur.rowcount
+    return _execute_without_fk_trigger(
+        cur, f"{sql} ORDER BY source, external_id, line {_CONFLICT}", [now]
+    )
+
+
+def _execute_without_fk_trigger(cur, sql: str, params: list) -> int:
+    """Run an INSERT into the events table with its foreign-key trigger off when
+    _fk_trigger_skippable allows it; returns the row count."""
+    skip_trigger = _fk_trigger_skippable(cur)
+    cur.execute(sql, params)
+    created = cur.rowcount
+    if skip_trigger:
+        cur.execute("SET LOCAL session_replication_role = origin")
+    return created
 
 
 def _fk_trigger_skippable(cur) -> bool:
