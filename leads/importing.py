@@ -3,23 +3,29 @@
 The validation rules are the API's: leads.ingest._validate, run through leads.ingest.events_ingest
 (with by=None, the trusted import caller). This module only adds a fast path on PostgreSQL:
 
-1. the file's lines go unparsed into a temp table with one COPY (Python does no per-line work);
-2. one SQL pass recognises the lines that are *plainly* valid — a conservative subset of what
-   the API accepts (ISO timestamps with a plausible date, ASCII ids, a simple email shape, ...)
-   — and converts them to typed columns;
-3. every other line (a rejected one, or an unusual but valid one such as a date-time without a
-   'T') goes through events_ingest, which gives the API's outcome and error messages;
-4. unknown contact ids are rejected, unknown emails get a contact (as the API does), and one
-   INSERT ... SELECT ... ON CONFLICT (source, external_id) DO NOTHING stores the rest, so a
-   re-run of the same file writes nothing.
+1. the file's lines go unparsed into a work table with one COPY (Python does no per-line work);
+2. one CREATE TABLE AS statement recognises the lines that are *plainly* valid — a conservative
+   subset of what the API accepts (ISO timestamps with a plausible date, plain ids, a simple
+   email shape, ...) — and converts them to typed columns. The work tables are UNLOGGED
+   ordinary tables (dropped before the end), so PostgreSQL may run this on parallel workers;
+3. every other line (a rejected one, or an unusual but valid one such as a date-time with a
+   time zone name) goes through events_ingest, which gives the API's outcome and messages;
+4. unknown emails get a contact (as the API does); the contacts the lines name are checked and
+   locked FOR KEY SHARE in one statement (unknown ids reject their lines), the lines whose key
+   is already stored are left out, and one plain INSERT ... SELECT stores the rest. Where the
+   role may (superuser, or GRANT SET ON PARAMETER session_replication_role) the per-row
+   foreign-key trigger is skipped for that one statement: the lock above is the same check.
+   If the INSERT meets a key stored meanwhile (a concurrent API request) or repeated in the
+   file, it is redone with ON CONFLICT (source, external_id) DO NOTHING. A re-run of the same
+   file writes nothing.
 
 Everything runs in one transaction: a failure leaves nothing half-written. Rejected lines are
 reported (line number and the reason, naming the field) and nothing of them is written.
 
 For a large backfill the non-unique indexes of the events table can be dropped before the
 INSERT and rebuilt after it in the same transaction (`indexes="rebuild"`, or "auto" when the
-import is large compared with the table): building an index is much cheaper than maintaining it
-row by row, but the table is locked (ACCESS EXCLUSIVE) for the whole import.
+new events are many compared with the table): building an index is much cheaper than
+maintaining it row by row, but the table is then locked (ACCESS EXCLUSIVE) until the commit.
 """
 
 import csv
