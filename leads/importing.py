@@ -249,7 +249,7 @@ _RECORD = (
 )
 _TEMP_FUNCTIONS = _TEMP_FUNCTIONS_SQL.replace("{record}", _RECORD)
 _FIELDS_CHECKED = ("contact", "email", "event_type", "occurred_at", "source", "external_id")
-# A table at least this large (bytes) is read by parallel workers when the server allows them.
+# For the hash joins and aggregates over the work tables (one import at a time, as a rule).
 _WORK_MEM = "256MB"
 
 
@@ -416,10 +416,12 @@ def _import_postgres(
     raw, row = f"import_events_raw_{tag}", f"import_events_row_{tag}"
     with connection.cursor() as cur:
         cur.execute(_TEMP_FUNCTIONS)
+        # jit: compiling the checks costs more than it saves. datestyle: the date-time check
+        # compares PostgreSQL's printout with the line. memoize: caching json_to_record's
+        # result keyed by whole lines only costs memory (every line is different).
         cur.execute(
-            "SET LOCAL jit = off; "  # compiling the checks costs more than it saves
-            f"SET LOCAL work_mem = '{_WORK_MEM}'; SET LOCAL datestyle = 'ISO, YMD'; "
-            "SET LOCAL enable_memoize = off"
+            f"SET LOCAL jit = off; SET LOCAL work_mem = '{_WORK_MEM}';"
+            " SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL enable_memoize = off"
         )
         columns: dict[str, str] = {}
         rejected: list[tuple[int, str]] = []
