@@ -3,35 +3,50 @@
 The validation rules are the API's: leads.ingest._validate, run through leads.ingest.events_ingest
 (with by=None, the trusted import caller). This module only adds a fast path on PostgreSQL:
 
-1. the file's lines go unparsed into a temp table with one COPY (Python does no per-line work);
-2. one SQL pass recognises the lines that are *plainly* valid — a conservative subset of what
-   the API accepts (ISO timestamps with a plausible date, ASCII ids, a simple email shape, ...)
-   — and converts them to typed columns;
-3. every other line (a rejected one, or an unusual but valid one such as a date-time without a
-   'T') goes through events_ingest, which gives the API's outcome and error messages;
-4. unknown contact ids are rejected, unknown emails get a contact (as the API does), and one
-   INSERT ... SELECT ... ON CONFLICT (source, external_id) DO NOTHING stores the rest, so a
-   re-run of the same file writes nothing.
+1. the file's lines go unparsed into a work table with one COPY (Python does no per-line work);
+2. one CREATE TABLE AS statement recognises the lines that are *plainly* valid — a conservative
+   subset of what the API accepts (ISO timestamps with a plausible date, plain ids, a simple
+   email shape, ...) — and converts them to typed columns. The work tables are UNLOGGED
+   ordinary tables (dropped before the end), so PostgreSQL may run this on parallel workers;
+3. every other line (a rejected one, or an unusual but valid one such as a date-time with a
+   time zone name) goes through events_ingest, which gives the API's outcome and messages;
+4. unknown emails get a contact (as the API does); the contacts the lines name are checked and
+   locked FOR KEY SHARE in one statement (unknown ids reject their lines), the lines whose key
+   is already stored are left out, and one plain INSERT ... SELECT stores the rest. Where the
+   role may (superuser, or GRANT SET ON PARAMETER session_replication_role) the per-row
+   foreign-key trigger is skipped for that one statement: the lock above is the same check.
+   If the INSERT meets a key stored meanwhile (a concurrent API request) or repeated in the
+   file, it is redone with ON CONFLICT (source, external_id) DO NOTHING. A re-run of the same
+   file writes nothing.
 
 Everything runs in one transaction: a failure leaves nothing half-written. Rejected lines are
 reported (line number and the reason, naming the field) and nothing of them is written.
 
 For a large backfill the non-unique indexes of the events table can be dropped before the
 INSERT and rebuilt after it in the same transaction (`indexes="rebuild"`, or "auto" when the
-import is large compared with the table): building an index is much cheaper than maintaining it
-row by row, but the table is locked (ACCESS EXCLUSIVE) for the whole import.
+new events are many compared with the table): building an index is much cheaper than
+maintaining it row by row, but the table is then locked (ACCESS EXCLUSIVE) until the commit.
 """
 
 import csv
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from django.db import DataError, connection, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    transaction,
+)
 from django.utils import timezone
+from psycopg import errors
 
 from leads.ingest import (
     _EMAIL_MAX,
@@ -204,23 +219,38 @@ def _import_python(
 
 # --- PostgreSQL fast path -------------------------------------------------------------------
 
-# PostgreSQL's regular expressions cost several µs a row, so the shapes below are checked with
-# plain string functions. Whatever passes is valid for leads.ingest._validate too (the tests
-# check this); whatever does not goes through events_ingest for the exact verdict.
+# The checks below use plain string functions (PostgreSQL's regular expressions cost a few µs a
+# row). Whatever passes them is valid for leads.ingest._validate too, with the same values (the
+# tests check this); whatever does not goes through events_ingest for the exact verdict.
 _ID_MAX_DIGITS = 18  # below 2**63
 _TEXT_RE = r"^([!-~]([ -~]*[!-~])?)?$"  # printable ASCII, nothing for str.strip() to remove
-_ID_RE = r"^[1-9][0-9]*$"
 _EMAIL_RE = (
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
-_TEMP_FUNCTIONS = """
+# The "safe" variants of the casts, for a file where a plain cast fails on some line: NULL
+# instead of an error (the line then takes the Python path). They run serially (a subtransaction
+# per row), so they are used only when the plain casts fail.
+_TEMP_FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION pg_temp.import_jsonb(value text) RETURNS jsonb LANGUAGE plpgsql
 IMMUTABLE AS $$ BEGIN RETURN value::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION pg_temp.import_ts(value text) RETURNS timestamptz LANGUAGE plpgsql
 STABLE AS $$ BEGIN RETURN value::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION pg_temp.import_local(value text) RETURNS timestamp LANGUAGE plpgsql
+STABLE AS $$ BEGIN RETURN value::timestamp; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION pg_temp.import_fields(value text) RETURNS TABLE ({record})
+LANGUAGE plpgsql STABLE AS $$ #variable_conflict use_column
+BEGIN RETURN QUERY SELECT * FROM json_to_record(value::json) AS r({record});
+EXCEPTION WHEN others THEN RETURN; END $$;
 """
+_RECORD = (
+    "contact text, email text, event_type text, occurred_at text, properties json,"
+    " source json, external_id json"
+)
+_TEMP_FUNCTIONS = _TEMP_FUNCTIONS_SQL.replace("{record}", _RECORD)
 _FIELDS_CHECKED = ("contact", "email", "event_type", "occurred_at", "source", "external_id")
+# For the hash joins and aggregates over the work tables (one import at a time, as a rule).
+_WORK_MEM = "256MB"
 
 
 def _naive_ok() -> bool:
@@ -229,129 +259,138 @@ def _naive_ok() -> bool:
     return timezone.get_current_timezone_name() == "UTC"
 
 
-def _digits(expr: str) -> str:
-    return f"rtrim({expr}, '0123456789') = ''"
-
-
-def _plain_text(col: str, max_length: int) -> str:
-    """Printable ASCII with nothing for str.strip() to remove, at most max_length long."""
-    return f"({col} ~ %(text_re)s AND length({col}) <= {max_length})"
-
-
-def _ts_shape(ts: str, rest: str) -> str:
-    """YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z|±HH:MM], year 19xx/20xx, no 24:00, no leap second.
-
-    `rest` is what follows the seconds and their fraction. The date itself (Feb 30) and the
-    offset's range are left to the cast (pg_temp.import_ts gives NULL when it fails)."""
-    numbers = " || ".join(
-        f"substr({ts}, {start}, {size})"
-        for start, size in ((1, 4), (6, 2), (9, 2), (12, 2), (15, 2), (18, 2))
-    )
+def _plain(col: str, max_length: int) -> str:
+    """At most max_length characters, and nothing for str.strip() to remove: empty, or the first
+    and last characters are printable ASCII other than a space. (Any other character may sit
+    in between: the API accepts it, and PostgreSQL's text holds no NUL nor lone surrogate.)"""
     return (
-        f"(length({ts}) BETWEEN 19 AND 32 AND left({ts}, 2) IN ('19', '20')"
-        f" AND substr({ts}, 5, 1) = '-' AND substr({ts}, 8, 1) = '-'"
-        f" AND substr({ts}, 11, 1) IN ('T', ' ') AND substr({ts}, 14, 1) = ':'"
-        f" AND substr({ts}, 17, 1) = ':' AND {_digits(numbers)}"
-        f" AND substr({ts}, 12, 2) COLLATE \"C\" < '24'"
-        f" AND substr({ts}, 18, 2) COLLATE \"C\" < '60'"
-        f" AND length({ts}) - length({rest}) IN (19, 21, 22, 23, 24, 25, 26)"
-        f" AND ({rest} = '' AND %(naive_ok)s OR {rest} = 'Z'"
-        f" OR length({rest}) = 6 AND left({rest}, 1) IN ('+', '-')"
-        f" AND substr({rest}, 4, 1) = ':'"
-        f" AND {_digits(f'substr({rest}, 2, 2) || substr({rest}, 5, 2)')}))"
+        f"({col} = '' OR length({col}) <= {max_length} AND ascii({col}) BETWEEN 33 AND 126"
+        f" AND ascii(right({col}, 1)) BETWEEN 33 AND 126)"
     )
 
 
-def _classify_sql(fmt: str, columns: dict[str, str], *, safe: bool) -> str:
-    """SQL creating import_event_row (line, ok, typed fields) from import_event_raw.
+def _digits(expr: str) -> str:
+    return f"(rtrim({expr}, '0123456789') = '')"
 
-    Nested steps: parse the line (NDJSON) or the properties cell (CSV); take every field out
-    once as text and JSON kind ('absent', 'null', 'string', 'number', ...); check the fields
-    and convert the plainly valid ones; `ok` marks a line the fast path stores.
-    With safe=False the casts are plain (faster) and fail on the first line that is not JSON
-    or a date-time PostgreSQL takes; with safe=True such a value becomes NULL.
+
+def _classify_sql(fmt: str, columns: dict[str, str], *, raw: str, row: str, safe: bool) -> str:
+    """SQL creating the table `row` (line, ok, typed fields) from the table `raw`.
+
+    One json_to_record call per NDJSON line takes the fields out (json, not jsonb: a number
+    keeps its literal, so 5e0 is no id; a string field is its JSON text, the string quoted
+    when it holds no backslash). Every other check is a cheap expression written out once:
+    the statement has no subquery fence (OFFSET 0 / LIMIT), so PostgreSQL may run it on
+    parallel workers. `ok` marks a line the fast path stores (once _import_postgres has also
+    checked that it does not lie in the future). With safe=False the casts are plain (faster) and
+    fail on the first line that is not JSON or a date-time PostgreSQL takes; with safe=True
+    such a value becomes NULL (and the line takes the Python path).
     """
     jsonb, ts = ("pg_temp.import_jsonb", "pg_temp.import_ts") if safe else ("", "")
     if fmt == "ndjson":
-        parsed = (
-            f"SELECT line, raw, {jsonb}(raw)::jsonb AS doc FROM import_event_raw"
-            " WHERE btrim(raw, E' \\t\\r\\n') <> ''"
+        if safe:
+            parse = " LEFT JOIN LATERAL pg_temp.import_fields(v.raw) j ON true"
+        else:
+            parse = (
+                " CROSS JOIN LATERAL json_to_record(CASE WHEN v.raw LIKE '{%%' THEN v.raw"
+                f" ELSE '{{}}' END::json) AS j({_RECORD})"
+            )
+        where = " WHERE v.raw LIKE '{%%' OR btrim(v.raw, E' \\t\\r\\n') <> ''"
+        contact, email, event_type, o = "j.contact", "j.email", "j.event_type", "j.occurred_at"
+
+        def text_ok(n: str, max_length: int) -> str:
+            # Absent (a null value is refused by the API), or a JSON string without escapes
+            # whose first and last characters are printable ASCII other than a space.
+            x = f"j.{n}::text"
+            return (
+                f"(j.{n} IS NULL AND strpos(v.raw, '\"{n}\"') = 0"
+                f" OR left({x}, 1) = '\"' AND strpos({x}, '\\') = 0"
+                f" AND length({x}) <= {max_length + 2} AND ({x} = '\"\"'"
+                f" OR ascii(substr({x}, 2, 1)) BETWEEN 33 AND 126"
+                f" AND ascii(substr({x}, length({x}) - 1, 1)) BETWEEN 33 AND 126))"
+            )
+
+        def text_value(n: str) -> str:
+            x = f"j.{n}::text"
+            return f"coalesce(substr({x}, 2, length({x}) - 2), '')"
+
+        props_ok = (
+            "(j.properties IS NULL AND strpos(v.raw, '\"properties\"') = 0"
+            " OR left(j.properties::text, 1) = '{')"
         )
-        fields = [
-            f"p.doc->>'{n}' AS t_{n}, coalesce(jsonb_typeof(p.doc->'{n}'), 'absent') AS k_{n}"
-            for n in _FIELDS_CHECKED
-        ]
-        fields.append(
-            "CASE WHEN NOT p.doc ? 'properties' THEN '{}'::jsonb"
-            " WHEN jsonb_typeof(p.doc->'properties') = 'object' THEN p.doc->'properties'"
-            " END AS props"
-        )
-        fields.append("p.raw")
-        occurred = "(p.doc->>'occurred_at')"
-        # jsonb reads 5e0 as 5, json.loads as a float (no id): the literal must be an integer.
-        literal_id = (
-            "(strpos(f.raw, '\"contact\": ' || f.t_contact || ',') > 0"
-            " OR strpos(f.raw, '\"contact\":' || f.t_contact || ',') > 0)"
+        props = (
+            "CASE WHEN j.properties IS NULL THEN '{}'::jsonb"
+            f" ELSE {jsonb}(j.properties::text)::jsonb END"
         )
     else:
 
         def cell(n):
-            return f"nullif(p.{columns[n]}, '')" if n in columns else "NULL::text"
+            return f"nullif(v.{columns[n]}, '')" if n in columns else "NULL::text"
 
-        properties = cell("properties").replace("p.", "")
-        cells = "".join(f"{c}, " for c in sorted(set(columns.values())))
-        parsed = (
-            f"SELECT line, {cells}{jsonb}(btrim({properties}))::jsonb AS doc FROM import_event_raw"
-        )
-        fields = [
-            f"{cell(n)} AS t_{n}, CASE WHEN {cell(n)} IS NULL THEN 'absent' ELSE 'string' END"
-            f" AS k_{n}"
-            for n in _FIELDS_CHECKED
-        ]
-        fields.append(
-            f"CASE WHEN btrim(coalesce({cell('properties')}, '')) = '' THEN '{{}}'::jsonb"
-            " WHEN jsonb_typeof(p.doc) = 'object' THEN p.doc END AS props"
-        )
-        literal_id = "true"
-        occurred = cell("occurred_at")
+        parse, where = "", ""
+        contact, email, event_type, o = (cell(n) for n in _FIELDS_CHECKED[:4])
 
-    def optional_text(n, max_length):
-        return (
-            f"(f.k_{n} = 'absent' OR f.k_{n} = 'string' AND {_plain_text(f'f.t_{n}', max_length)})"
+        def text_ok(n: str, max_length: int) -> str:
+            x = f"coalesce({cell(n)}, '')"
+            return (
+                f"({x} = '' OR length({x}) <= {max_length} AND ascii({x}) BETWEEN 33 AND 126"
+                f" AND ascii(right({x}, 1)) BETWEEN 33 AND 126)"
+            )
+
+        def text_value(n: str) -> str:
+            return f"coalesce({cell(n)}, '')"
+
+        p = cell("properties")
+        props_ok = f"(btrim(coalesce({p}, '')) = '' OR ltrim({p}) LIKE '{{%%')"
+        props = (
+            f"CASE WHEN btrim(coalesce({p}, '')) = '' THEN '{{}}'::jsonb"
+            f" WHEN ltrim({p}) LIKE '{{%%' THEN {jsonb}({p})::jsonb END"
         )
 
+    # occurred_at: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z|±HH:MM], year 19xx/20xx (no offset only
+    # when the API reads it in UTC too). PostgreSQL's reading of it, printed back in the line's
+    # offset, must give the same 19 characters: that pins the digits and refuses 24:00 and leap
+    # seconds (which PostgreSQL would roll over). An impossible date (Feb 30) fails the cast.
+    shape = f"({o} LIKE '____-__-__T__:__:__%%' OR {o} LIKE '____-__-__ __:__:__%%')"
+    sfx = (
+        f"(CASE WHEN substr({o}, 20, 1) = '.' THEN ltrim(substr({o}, 21), '0123456789')"
+        f" ELSE substr({o}, 20) END)"
+    )
+    offset_ok = (
+        f"({sfx} LIKE '+__:__' OR {sfx} LIKE '-__:__')"
+        f" AND {_digits(f'substr({sfx}, 2, 2) || right({sfx}, 2)')}"
+        f" AND substr({sfx}, 2, 2) COLLATE \"C\" < '15' AND right({sfx}, 2) COLLATE \"C\" < '60'"
+    )
+    local = (
+        f"CASE WHEN {sfx} IN ('Z', '+00:00', '-00:00') OR {sfx} = '' AND %(naive_ok)s"
+        f" THEN {ts}({o})::timestamptz WHEN {offset_ok}"
+        f" THEN {ts}({o})::timestamptz + {sfx}::interval END"
+    )
+    ts_ok = (
+        f"{shape} AND left({o}, 2) IN ('19', '20')"
+        f" AND length({o}) - length({sfx}) IN (19, 21, 22, 23, 24, 25, 26)"
+        f" AND left(({local})::text, 19) = left({o}, 10) || ' ' || substr({o}, 12, 8)"
+    )
     contact_id = (
-        f"(f.k_contact = 'string' OR f.k_contact = 'number' AND {literal_id})"
-        f" AND f.t_contact ~ %(id_re)s AND length(f.t_contact) <= {_ID_MAX_DIGITS}"
+        f"{email} IS NULL AND {contact} <> '' AND {_digits(contact)}"
+        f" AND left({contact}, 1) <> '0' AND length({contact}) <= {_ID_MAX_DIGITS}"
     )
-    email = (
-        f"f.k_email = 'string' AND {_plain_text('f.t_email', _EMAIL_MAX)}"
-        " AND lower(f.t_email) ~ %(email_re)s"
-    )
-    fields.append(
-        f"CASE WHEN substr({occurred}, 20, 1) = '.' THEN ltrim(substr({occurred}, 21), '0123456789')"
-        f" ELSE substr({occurred}, 20) END AS ts_rest"
+    email_ok = (
+        f"{contact} IS NULL AND {email} ~ %(text_re)s AND length({email}) <= {_EMAIL_MAX}"
+        f" AND lower({email}) ~ %(email_re)s"
     )
     return f"""
-CREATE TEMP TABLE import_event_row ON COMMIT DROP AS
-SELECT line,
-  coalesce(ok AND occurred_at <= %(latest)s AND (contact_id IS NOT NULL OR email IS NOT NULL),
-           false) AS ok,
-  contact_id, email, event_type, properties, occurred_at, source, external_id
-FROM (
-  SELECT f.line,
-    f.k_event_type = 'string' AND f.t_event_type = ANY(%(types)s) AND f.props IS NOT NULL
-      AND {optional_text("source", _SOURCE_MAX)}
-      AND {optional_text("external_id", _EXTERNAL_ID_MAX)} AS ok,
-    CASE WHEN f.k_occurred_at = 'string' AND {_ts_shape("f.t_occurred_at", "f.ts_rest")}
-         THEN {ts}(f.t_occurred_at)::timestamptz END AS occurred_at,
-    CASE WHEN f.k_email = 'absent' AND {contact_id} THEN f.t_contact::bigint END AS contact_id,
-    CASE WHEN f.k_contact = 'absent' AND {email} THEN lower(f.t_email) END AS email,
-    f.t_event_type AS event_type, f.props AS properties,
-    coalesce(f.t_source, '') AS source, coalesce(f.t_external_id, '') AS external_id
-  FROM (SELECT p.line, {", ".join(fields)} FROM ({parsed} OFFSET 0) p OFFSET 0) f
-  OFFSET 0
-) checked
+CREATE UNLOGGED TABLE {row} AS
+SELECT v.line,
+  coalesce({event_type} = ANY(%(types)s) AND {props_ok}
+    AND {text_ok("source", _SOURCE_MAX)} AND {text_ok("external_id", _EXTERNAL_ID_MAX)}
+    AND ({contact_id} OR {email_ok}) AND {ts_ok}, false) AS ok,
+  CASE WHEN {contact_id} THEN {contact}::bigint END AS contact_id,
+  CASE WHEN {email_ok} THEN lower({email}) END AS email,
+  {event_type} AS event_type,
+  CASE WHEN {props_ok} THEN {props} END AS properties,
+  CASE WHEN {shape} THEN {ts}({o})::timestamptz END AS occurred_at,
+  {text_value("source")} AS source, {text_value("external_id")} AS external_id
+FROM {raw} v{parse}{where}
 """
 
 
@@ -361,7 +400,6 @@ def _classify_params(now: datetime) -> dict:
         "types": sorted(EVENT_TYPES),
         "naive_ok": _naive_ok(),
         "text_re": _TEXT_RE,
-        "id_re": _ID_RE,
         "email_re": _EMAIL_RE,
     }
 
@@ -369,67 +407,78 @@ def _classify_params(now: datetime) -> dict:
 def _import_postgres(
     path: Path, fmt: str, result: EventImportResult, *, now: datetime, indexes: str
 ) -> bool:
-    """The fast path; False when the file must take the Python path (a malformed CSV)."""
+    """The fast path; False when the file must take the Python path (a malformed CSV).
+
+    The two work tables are UNLOGGED ordinary tables, not temporary ones, so that PostgreSQL
+    may read them with parallel workers; their names are unique to this import and they are
+    dropped before the transaction ends (a failure rolls their creation back)."""
+    tag = secrets.token_hex(6)
+    raw, row = f"import_events_raw_{tag}", f"import_events_row_{tag}"
     with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS import_event_raw, import_event_row")
         cur.execute(_TEMP_FUNCTIONS)
-        cur.execute("SET LOCAL jit = off")  # compiling the checks costs more than it saves
+        # jit: compiling the checks costs more than it saves. datestyle: the date-time check
+        # compares PostgreSQL's printout with the line. memoize: caching json_to_record's
+        # result keyed by whole lines only costs memory (every line is different).
+        cur.execute(
+            f"SET LOCAL jit = off; SET LOCAL work_mem = '{_WORK_MEM}';"
+            " SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL enable_memoize = off"
+        )
         columns: dict[str, str] = {}
         rejected: list[tuple[int, str]] = []
         if fmt == "ndjson":
             cur.execute(
-                "CREATE TEMP TABLE import_event_raw (line bigint GENERATED ALWAYS AS IDENTITY,"
-                " raw text) ON COMMIT DROP"
+                f"CREATE UNLOGGED TABLE {raw} (line bigint GENERATED ALWAYS AS IDENTITY, raw text)"
             )
-            _copy_ndjson(cur.cursor, path, rejected)
+            _copy_ndjson(cur.cursor, raw, path, rejected)
         else:
             header = _csv_header(path)
             if header is None:
                 return False
             columns = {name: f"c{i}" for i, name in enumerate(header) if name in FIELDS}
             cur.execute(
-                "CREATE TEMP TABLE import_event_raw"
+                f"CREATE UNLOGGED TABLE {raw}"
                 " (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
                 + ", ".join(f"c{i} text" for i in range(len(header)))
-                + ") ON COMMIT DROP"
+                + ")"
             )
-            if not _copy_csv(cur.cursor, path, len(header)):
-                cur.execute("DROP TABLE import_event_raw")
+            if not _copy_csv(cur.cursor, raw, path, len(header)):
+                cur.execute(f"DROP TABLE {raw}")
                 return False
+        params = _classify_params(now)
         try:
             with transaction.atomic():  # a clean file (the usual backfill) needs no safe casts
-                cur.execute(_classify_sql(fmt, columns, safe=False), _classify_params(now))
+                cur.execute(_classify_sql(fmt, columns, raw=raw, row=row, safe=False), params)
         except DataError:
-            cur.execute(_classify_sql(fmt, columns, safe=True), _classify_params(now))
-        cur.execute("SELECT count(*), count(*) FILTER (WHERE ok) FROM import_event_row")
+            cur.execute(_classify_sql(fmt, columns, raw=raw, row=row, safe=True), params)
+        # In the future, or a value the safe casts turned into NULL: the Python path decides.
+        cur.execute(
+            f"UPDATE {row} SET ok = false WHERE ok AND (occurred_at > %s"
+            " OR occurred_at IS NULL OR properties IS NULL)",
+            [params["latest"]],
+        )
+        cur.execute(f"ANALYZE {row}")
+        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE ok) FROM {row}")
         lines, fast = cur.fetchone()
         result.total = lines + len(rejected)
         result.rejected.extend(rejected)
 
         # The other lines get the API's own verdict (and are stored by it when valid).
-        _import_python(_slow_records(cur, fmt, columns), result, now=now)
+        _import_python(_slow_records(cur, fmt, columns, raw=raw, row=row), result, now=now)
 
-        cur.execute(
-            "UPDATE import_event_row w SET ok = false WHERE ok AND contact_id IS NOT NULL"
-            f" AND NOT EXISTS (SELECT 1 FROM {_CONTACTS} c WHERE c.id = w.contact_id)"
-            " RETURNING line"
-        )
-        unknown = [(line, "contact: No such contact.") for (line,) in cur.fetchall()]
-        result.rejected.extend(unknown)
+        _resolve_emails(cur, row, now=now)
+        unknown = _contacts_lock(cur, row)
+        result.rejected.extend((line, "contact: No such contact.") for line in unknown)
         fast -= len(unknown)
-        _resolve_emails(cur, now=now)
+        new = fast
+        check_stored = _sources_stored(cur, row)
+        if check_stored:
+            new -= _stored_count(cur, row)
 
-        rebuild = indexes == "rebuild" or (indexes == "auto" and _rebuild_pays(cur, fast))
-        dropped = event_indexes_drop(cur) if rebuild else []
-        cur.execute(
-            f"INSERT INTO {_EVENTS} (contact_id, event_type, properties, occurred_at, source,"
-            " external_id, received_at)"
-            " SELECT contact_id, event_type, properties, occurred_at, source, external_id, %s"
-            " FROM import_event_row WHERE ok"
-            " ON CONFLICT (source, external_id) WHERE NOT (external_id = '') DO NOTHING",
-            [now],
+        rebuild = new > 0 and (
+            indexes == "rebuild" or (indexes == "auto" and _rebuild_pays(cur, new))
         )
-        created = cur.rowcount
+        dropped = event_indexes_drop(cur) if rebuild else []
+        created = _insert(cur, row, now=now, check_stored=check_stored) if new > 0 else 0
         if dropped:
             # Pending (deferred) foreign-key checks must run before an index can be built.
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
@@ -437,16 +486,16 @@ def _import_postgres(
             for _name, definition in dropped:
                 cur.execute(definition)
         result.indexes_rebuilt = bool(dropped)
-        cur.execute("DROP TABLE import_event_raw, import_event_row")
+        cur.execute(f"DROP TABLE {raw}, {row}")
         result.created += created
         result.duplicates += fast - created
     return True
 
 
-def _copy_ndjson(raw_cursor, path: Path, rejected: list[tuple[int, str]]) -> None:
+def _copy_ndjson(raw_cursor, table: str, path: Path, rejected: list[tuple[int, str]]) -> None:
     """COPY every physical line as one text value (escaped for COPY's text format)."""
     number = 0
-    with open(path, "rb") as fh, raw_cursor.copy("COPY import_event_raw (raw) FROM STDIN") as copy:
+    with open(path, "rb") as fh, raw_cursor.copy(f"COPY {table} (raw) FROM STDIN") as copy:
         while lines := fh.readlines(_READ_HINT):
             block = b"".join(lines)
             clean = b"\x00" not in block
@@ -465,7 +514,13 @@ def _copy_ndjson(raw_cursor, path: Path, rejected: list[tuple[int, str]]) -> Non
             number += len(lines)
             if not block.endswith(b"\n"):
                 block += b"\n"
-            copy.write(block.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r"))
+            if b"\\" in block:
+                block = block.replace(b"\\", b"\\\\")
+            if b"\t" in block:
+                block = block.replace(b"\t", b"\\t")
+            if b"\r" in block:
+                block = block.replace(b"\r", b"\\r")
+            copy.write(block)
 
 
 def _csv_header(path: Path) -> list[str] | None:
@@ -480,7 +535,7 @@ class _EndMarker(Exception):
     pass
 
 
-def _copy_csv(raw_cursor, path: Path, width: int) -> bool:
+def _copy_csv(raw_cursor, table: str, path: Path, width: int) -> bool:
     """COPY the CSV as is; False (nothing copied) when PostgreSQL cannot read it as a table
     of `width` columns, e.g. a row with a missing cell, a NUL byte or invalid UTF-8."""
     columns = ", ".join(f"c{i}" for i in range(width))
@@ -489,7 +544,7 @@ def _copy_csv(raw_cursor, path: Path, width: int) -> bool:
             transaction.atomic(),
             open(path, "rb") as fh,
             raw_cursor.copy(
-                f"COPY import_event_raw ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
             ) as copy,
         ):
             while lines := fh.readlines(_READ_HINT):
@@ -504,39 +559,162 @@ def _copy_csv(raw_cursor, path: Path, width: int) -> bool:
     return True
 
 
-def _slow_records(cur, fmt: str, columns: dict[str, str]) -> Iterator[tuple[int, dict | None, str]]:
+def _slow_records(
+    cur, fmt: str, columns: dict[str, str], *, raw: str, row: str
+) -> Iterator[tuple[int, dict | None, str]]:
     """The lines the fast path did not accept, parsed as the Python path parses them."""
     if fmt == "ndjson":
         cur.execute(
-            "SELECT w.line, r.raw FROM import_event_row w JOIN import_event_raw r USING (line)"
+            f"SELECT w.line, r.raw FROM {row} w JOIN {raw} r USING (line)"
             " WHERE NOT w.ok ORDER BY w.line"
         )
-        for line, raw in cur.fetchall():
-            yield line, *_ndjson_record(raw)
+        for line, text in cur.fetchall():
+            yield line, *_ndjson_record(text)
     else:
         names = list(columns)
         select = ", ".join(f"r.{columns[name]}" for name in names) or "NULL"
         cur.execute(
-            f"SELECT w.line, {select} FROM import_event_row w JOIN import_event_raw r"
+            f"SELECT w.line, {select} FROM {row} w JOIN {raw} r"
             " USING (line) WHERE NOT w.ok ORDER BY w.line"
         )
         for line, *values in cur.fetchall():
             yield line, *_csv_record(dict(zip(names, values, strict=False)))
 
 
-def _resolve_emails(cur, *, now: datetime) -> None:
+def _resolve_emails(cur, row: str, *, now: datetime) -> None:
     """Contacts for the emails of accepted lines: unknown ones are created as the API does."""
+    cur.execute(f"SELECT DISTINCT email FROM {row} WHERE ok AND contact_id IS NULL")
+    emails = [email for (email,) in cur.fetchall()]
+    if not emails:
+        return
     cur.execute(
-        "SELECT DISTINCT w.email FROM import_event_row w WHERE w.ok AND w.contact_id IS NULL"
-        f" AND NOT EXISTS (SELECT 1 FROM {_CONTACTS} c WHERE lower(c.email) = w.email)"
+        f"SELECT lower(email) FROM {_CONTACTS} WHERE lower(email) = ANY(%s::text[])", [emails]
     )
-    missing = sorted(email for (email,) in cur.fetchall())
+    missing = sorted(set(emails) - {email for (email,) in cur.fetchall()})
     if missing:
         _contacts_create(missing, by=None, now=now)
     cur.execute(
-        f"UPDATE import_event_row w SET contact_id = c.id FROM {_CONTACTS} c"
+        f"UPDATE {row} w SET contact_id = c.id FROM {_CONTACTS} c"
         " WHERE w.ok AND w.contact_id IS NULL AND lower(c.email) = w.email"
     )
+
+
+def _contacts_lock(cur, row: str) -> list[int]:
+    """Lock the contacts the accepted lines name (FOR KEY SHARE, as a foreign-key check does,
+    so none can be deleted before this transaction ends); unknown ones reject their lines.
+
+    Returns the rejected line numbers."""
+    cur.execute(
+        f"WITH known AS (SELECT c.id FROM {_CONTACTS} c"
+        f" WHERE c.id IN (SELECT contact_id FROM {row} WHERE ok) FOR KEY SHARE OF c)"
+        f" UPDATE {row} w SET ok = false WHERE w.ok"
+        " AND NOT EXISTS (SELECT 1 FROM known k WHERE k.id = w.contact_id) RETURNING w.line"
+    )
+    return [line for (line,) in cur.fetchall()]
+
+
+def _sources_stored(cur, row: str) -> bool:
+    """Whether the events table holds keyed events of a source the file uses: only then can a
+    line be a duplicate of a stored event. (One index probe per source.)"""
+    cur.execute(
+        f"SELECT DISTINCT source FROM {row} WHERE ok AND external_id <> '' LIMIT %s",
+        [_SOURCES_PROBED + 1],
+    )
+    sources = [source for (source,) in cur.fetchall()]
+    if len(sources) > _SOURCES_PROBED:
+        return True
+    for source in sources:
+        cur.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {_EVENTS} WHERE source = %s AND external_id <> '')",
+            [source],
+        )
+        if cur.fetchone()[0]:
+            return True
+    return False
+
+
+_SOURCES_PROBED = 100
+
+
+def _stored_count(cur, row: str) -> int:
+    """How many accepted lines name a (source, external_id) already stored."""
+    cur.execute(
+        f"SELECT count(*) FROM {row} w WHERE ok AND external_id <> '' AND EXISTS (SELECT 1"
+        f" FROM {_EVENTS} e WHERE e.source = w.source AND e.external_id = w.external_id"
+        " AND e.external_id <> '')"
+    )
+    return cur.fetchone()[0]
+
+
+_CONFLICT = "ON CONFLICT (source, external_id) WHERE NOT (external_id = '') DO NOTHING"
+
+
+def _insert(cur, row: str, *, now: datetime, check_stored: bool) -> int:
+    """INSERT the accepted lines; returns how many were stored.
+
+    The lines were checked against the stored keys, so a plain INSERT does: it is much cheaper
+    than ON CONFLICT. When allowed, the per-row foreign-key trigger is skipped
+    (session_replication_role = replica, for this statement only): _contacts_lock has checked
+    and locked every contact the rows name. The plain INSERT fails with a unique violation when
+    the file repeats a key on two lines (unusual for an export) or a concurrent transaction
+    stores one of the keys meanwhile, and with a deadlock when the two wait for each other:
+    then it is rolled back to its savepoint and done again with ON CONFLICT DO NOTHING, in key
+    order, and line order within a key (the first line of a repeated key is stored)."""
+    sql = (
+        f"INSERT INTO {_EVENTS} (contact_id, event_type, properties, occurred_at, source,"
+        " external_id, received_at)"
+        " SELECT contact_id, event_type, properties, occurred_at, source, external_id, %s"
+        f" FROM {row} w WHERE ok"
+    )
+    if check_stored:
+        sql += (
+            f" AND NOT EXISTS (SELECT 1 FROM {_EVENTS} e WHERE e.source = w.source"
+            " AND e.external_id = w.external_id AND e.external_id <> '')"
+        )
+    try:
+        with transaction.atomic():
+            return _execute_without_fk_trigger(cur, sql, [now])
+    except (IntegrityError, OperationalError) as exc:
+        if not isinstance(exc.__cause__, (errors.UniqueViolation, errors.DeadlockDetected)):
+            raise
+    return _execute_without_fk_trigger(
+        cur, f"{sql} ORDER BY source, external_id, line {_CONFLICT}", [now]
+    )
+
+
+def _execute_without_fk_trigger(cur, sql: str, params: list) -> int:
+    """Run an INSERT into the events table with its foreign-key trigger off when
+    _fk_trigger_skippable allows it; returns the row count."""
+    skip_trigger = _fk_trigger_skippable(cur)
+    cur.execute(sql, params)
+    created = cur.rowcount
+    if skip_trigger:
+        cur.execute("SET LOCAL session_replication_role = origin")
+    return created
+
+
+def _fk_trigger_skippable(cur) -> bool:
+    """Turn off the events table's foreign-key trigger for this transaction when that is
+    allowed (superuser, or GRANT SET ON PARAMETER session_replication_role) and safe: the
+    table's only trigger-checked constraint is its foreign key to contacts, which the import
+    checks itself. The caller sets the role back to origin after its INSERT."""
+    cur.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass"
+        " AND NOT tgisinternal)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass"
+        " AND contype IN ('c', 'f', 't', 'x') AND (contype <> 'f' OR confrelid <> %s::regclass"
+        " OR conkey <> ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass"
+        " AND attname = 'contact_id')]))",
+        [_EVENTS, _EVENTS, _CONTACTS, _EVENTS],
+    )
+    if not cur.fetchone()[0]:
+        return False
+    try:
+        with transaction.atomic():
+            cur.execute("SET LOCAL session_replication_role = replica")
+    except ProgrammingError:  # not allowed for this role
+        return False
+    return True
 
 
 def _rebuild_pays(cur, rows: int) -> bool:

@@ -1,6 +1,6 @@
 import csv
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -306,3 +306,139 @@ def test_a_line_with_an_unpaired_surrogate_is_rejected_and_the_rest_stored(tmp_p
     assert result.created == 1
     assert dict(result.rejected)[2].startswith("properties:")
     assert list(ActivityEvent.objects.values_list("external_id", flat=True)) == ["ok"]
+
+
+def _ndjson(path, lines):
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def _line(contact, key, **kw):
+    return {
+        "contact": contact.pk,
+        "event_type": "page_view",
+        "occurred_at": "2024-06-01T12:00:00+00:00",
+        "source": "legacy",
+        "external_id": key,
+        **kw,
+    }
+
+
+def test_a_key_repeated_in_the_file_stores_its_first_line_once(tmp_path):
+    contact = ContactFactory()
+    path = tmp_path / "events.ndjson"
+    _ndjson(
+        path,
+        [
+            _line(contact, "a", properties={"n": 1}),
+            _line(contact, "b"),
+            _line(contact, "a", properties={"n": 3}),
+        ],
+    )
+
+    result = events_import(path=path)
+
+    assert (result.created, result.duplicates, result.rejected) == (2, 1, [])
+    assert ActivityEvent.objects.get(external_id="a").properties == {"n": 1}
+
+
+def test_lines_with_offsets_fractions_and_no_key_are_stored_with_their_instant(tmp_path):
+    contact = ContactFactory()
+    path = tmp_path / "events.ndjson"
+    times = [
+        "2024-06-01T12:00:00Z",
+        "2024-06-01T12:00:00.25+02:00",
+        "2024-06-01 12:00:00.123456-05:30",
+        "2024-06-01T12:00:00",
+    ]
+    _ndjson(path, [{**_line(contact, ""), "occurred_at": t} for t in times])
+
+    result = events_import(path=path)
+
+    assert result.created == 4 and result.rejected == []
+    stored = sorted(ActivityEvent.objects.values_list("occurred_at", flat=True))
+    parsed = (datetime.fromisoformat(t) for t in times)
+    expected = sorted(t if t.tzinfo else t.replace(tzinfo=UTC) for t in parsed)
+    assert stored == expected
+
+
+@pytest.mark.postgres
+def test_the_foreign_key_is_checked_again_after_an_import(tmp_path):
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("session_replication_role is PostgreSQL only")
+    contact = ContactFactory()
+    path = tmp_path / "events.ndjson"
+    _ndjson(path, [_line(contact, "fk")])
+
+    assert events_import(path=path).created == 1
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW session_replication_role")
+        assert cur.fetchone()[0] == "origin"
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO leads_activityevent (contact_id, event_type, properties, occurred_at,"
+            " source, external_id, received_at) VALUES (%s, 'page_view', '{}', now(), '', '',"
+            " now())",
+            [contact.pk + 1000],
+        )
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_event_stored_by_the_api_during_an_import_is_a_duplicate_not_an_error(tmp_path):
+    """The API stores one of the file's keys after the import checked the stored keys and
+    before it commits: the import waits for it, then stores everything else."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL for real concurrent transactions")
+    contact = ContactFactory()
+    path = tmp_path / "events.ndjson"
+    _ndjson(path, [_line(contact, f"k{i}") for i in range(50)])
+    settings = connection.get_connection_params()
+    other = psycopg.connect(**settings)  # the API's transaction, left open
+    other.execute(
+        "INSERT INTO leads_activityevent (contact_id, event_type, properties, occurred_at,"
+        " source, external_id, received_at) VALUES (%s, 'email_open', '{}', now(), 'legacy',"
+        " 'k7', now())",
+        [contact.pk],
+    )
+    results = []
+
+    def run():
+        try:
+            results.append(events_import(path=path, indexes="keep"))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    waiting = 0
+    watcher = psycopg.connect(**settings, autocommit=True)
+    try:
+        for _ in range(400):  # until the import waits for the other transaction's row
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE 'INSERT INTO leads_activityevent%'"
+            ).fetchone()[0]
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.05)
+    finally:
+        other.commit()
+        other.close()
+        watcher.close()
+        thread.join()
+    assert waiting
+
+    (result,) = results
+    assert (result.created, result.duplicates, result.rejected) == (49, 1, [])
+    assert ActivityEvent.objects.count() == 50
+    assert ActivityEvent.objects.get(external_id="k7").event_type == "email_open"
