@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("SECRET_KEY", "bench-queue-only-not-a-real-secret-key-0123456789")
 import requests  # noqa: E402
 from breach_scan import ensure_data  # noqa: E402  (also sets Django up)
 from django.conf import settings  # noqa: E402
@@ -120,5 +121,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("SECRET_KEY", "bench-queue-only-not-a-real-secret-key-0123456789")
     main()
