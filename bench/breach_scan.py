@@ -8,6 +8,8 @@ Makes (once) N contacts with an open, assigned MQL each, spread over 20 reps of 
 manager: two running clocks per MQL (first touch, decision), so 2·N open clocks, due over the
 next days. Then times the scan, each in a transaction rolled back afterwards so every repeat sees
 the same clocks: with nothing due, with `--due` clocks overdue, and with every clock overdue.
+The timing includes the foreign-key checks that the commit would run (`SET CONSTRAINTS ALL
+IMMEDIATE` before the rollback) and the summary query for the emails, not sending them.
 Target (issue 4): the scan over 100,000 open clocks in under a second.
 """
 
@@ -113,7 +115,10 @@ def timed_scan(*, overdue: int, repeats: int) -> tuple[list[float], int]:
                         [now - timedelta(minutes=1), ids],
                     )
             start = time.perf_counter()
-            found = len(breaches_record(now=now))
+            found = breaches_record(now=now)
+            with connection.cursor() as cursor:
+                # The foreign keys are checked at commit: count that work too.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             times.append(time.perf_counter() - start)
             transaction.set_rollback(True)
     return times, found
