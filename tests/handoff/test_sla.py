@@ -159,7 +159,8 @@ def test_a_scan_tells_each_person_once_with_a_count_and_a_link_to_its_breaches(
     assert note.mql is None and note.url.startswith("/sla/breaches/?breached_at=")
     [boss_note] = Notification.objects.filter(user=team_manager, created_at=later)
     assert boss_note.message == "22 SLA breaches: 11 first touch, 11 decision"
-    assert Notification.objects.filter(created_at=later).count() == 3  # the two reps and the manager, once each
+    # The two reps and the manager, once each.
+    assert Notification.objects.filter(created_at=later).count() == 3
 
     # The link lists exactly that scan's breaches of the reader.
     client.force_login(rep)
