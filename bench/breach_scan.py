@@ -92,6 +92,13 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
                     WHERE k.mql_id = m.id AND k.kind = %s)""",
                 [kind, policy.pk, now, now, now + timedelta(days=days), team.pk, kind],
             )
+        cursor.execute(  # the queue's order, as handoff.services._next_due_refresh keeps it
+            f"""UPDATE {Mql._meta.db_table} m SET next_due_at = (
+                    SELECT min(k.due_at) FROM {SlaClock._meta.db_table} k
+                    WHERE k.mql_id = m.id AND k.stopped_at IS NULL)
+                WHERE m.team_id = %s""",
+            [team.pk],
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return rep_ids

@@ -2,6 +2,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from feedback.models import Disposition, RejectReason
@@ -98,11 +99,16 @@ class MqlSerializer(serializers.ModelSerializer):
     def get_why(self, mql) -> list[dict]:
         return [{"rule": item["rule"], "points": item["points"]} for item in mql.breakdown]
 
+    @cached_property
+    def _clocks(self) -> serializers.ListSerializer:
+        """One clock serializer for every row (building its fields costs more than using them)."""
+        return ClockSerializer(many=True, context=self.context)
+
     def get_clocks(self, mql) -> list[dict]:
         clocks = self.context.get("clocks", {}).get(mql.pk)
         if clocks is None:
             clocks = list(mql.clocks.filter(stopped_at__isnull=True).order_by("due_at"))
-        return ClockSerializer(clocks, many=True, context=self.context).data
+        return self._clocks.to_representation(clocks)
 
     def get_recent_activity(self, mql) -> list[dict]:
         events = self.context.get("events", {}).get(mql.contact_id, [])

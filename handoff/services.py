@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -102,6 +102,18 @@ def _clocks_stop(*, mql_id: int, kinds: Iterable[str], now: datetime) -> None:
     SlaClock.objects.filter(
         mql_id=mql_id, kind__in=list(kinds), stopped_at__isnull=True, breached_at__isnull=True
     ).update(stopped_at=now)
+    _next_due_refresh([mql_id])
+
+
+def _next_due_refresh(mql_ids: Iterable[int]) -> None:
+    """Mql.next_due_at: the due time of its next running clock (the queue's order). Called by
+    every service that starts or stops clocks, once they did."""
+    running = (
+        SlaClock.objects.filter(mql=OuterRef("pk"), stopped_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Mql.objects.filter(pk__in=list(mql_ids)).update(next_due_at=Subquery(running))
 
 
 # --- notifications -----------------------------------------------------------------------------
@@ -210,6 +222,7 @@ def mqls_open(*, contact_ids: Iterable[int], now: datetime | None = None) -> lis
             ignore_conflicts=True,
         )
         fresh_ids = [m.pk for m in fresh]
+        _next_due_refresh(fresh_ids)
         if fresh_ids:
             transaction.on_commit(lambda: tasks.mqls_assign.delay(fresh_ids))
     return fresh_ids
@@ -372,6 +385,7 @@ def _work_clocks_start(*, mql: Mql, team: Team, now: datetime) -> None:
         ],
         ignore_conflicts=True,
     )
+    _next_due_refresh([mql.pk])
 
 
 def _log_unassigned(mql: Mql, team: Team | None, rule: RoutingRule | None, now, note: str):
