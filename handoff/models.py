@@ -150,6 +150,11 @@ class Mql(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Closed outside the queue: the stage change that took the contact out of `mql` (who, why,
+    # to which stage, when).
+    closed_by_change = models.ForeignKey(
+        "leads.StageChange", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Due time of its next running SLA clock: the queue's order. Kept by the services that
     # start and stop clocks (handoff.services._next_due_refresh), so the queue is an index scan.
     next_due_at = models.DateTimeField(null=True, blank=True, editable=False)

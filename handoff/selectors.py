@@ -36,7 +36,7 @@ def mqls_for_user(*, user) -> QuerySet[Mql]:
 
 def mql_get_for_user(*, user, pk) -> Mql:
     try:
-        return mqls_for_user(user=user).get(pk=pk)
+        return mqls_for_user(user=user).select_related("closed_by_change__actor_user").get(pk=pk)
     except (Mql.DoesNotExist, ValueError, TypeError):
         raise Http404("No such MQL.") from None
 

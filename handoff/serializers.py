@@ -63,6 +63,7 @@ class MqlSerializer(serializers.ModelSerializer):
     why = serializers.SerializerMethodField()
     clocks = serializers.SerializerMethodField()
     recent_activity = serializers.SerializerMethodField()
+    closed = serializers.SerializerMethodField()
 
     class Meta:
         model = Mql
@@ -84,6 +85,7 @@ class MqlSerializer(serializers.ModelSerializer):
             "why",
             "clocks",
             "recent_activity",
+            "closed",
         ]
 
     def get_contact(self, mql) -> dict:
@@ -109,6 +111,19 @@ class MqlSerializer(serializers.ModelSerializer):
         if clocks is None:
             clocks = list(mql.clocks.filter(stopped_at__isnull=True).order_by("due_at"))
         return self._clocks.to_representation(clocks)
+
+    def get_closed(self, mql) -> dict | None:
+        """Closed outside the queue: the stage change that did it (who, why, where to)."""
+        change = mql.closed_by_change if mql.closed_by_change_id else None
+        if change is None:
+            return None
+        return {
+            "to_stage": change.to_stage,
+            "by": change.actor_user.get_username() if change.actor_user_id else None,
+            "system": change.actor_system,
+            "reason": change.reason,
+            "at": change.changed_at,
+        }
 
     def get_recent_activity(self, mql) -> list[dict]:
         events = self.context.get("events", {}).get(mql.contact_id, [])

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -40,7 +40,7 @@ from handoff.models import (
 )
 from handoff.selectors import managed_team_ids
 from leads.exceptions import ConflictError, DomainError
-from leads.models import Company, Contact, LifecycleStage
+from leads.models import Company, Contact, LifecycleStage, StageChange
 from leads.roles import is_admin
 from leads.services import stage_change
 from scoring.engine.dialect import Dialect
@@ -534,6 +534,9 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
     now = now or timezone.now()
     _require_open(mql, by)
     with transaction.atomic():
+        # The contact first, as stage_change locks it: a stage change racing this decision
+        # (which closes the MQL) waits for it, or wins and this one finds the MQL closed.
+        Contact.objects.select_for_update().filter(pk=mql.contact_id).values_list("pk").get()
         won = Mql.objects.filter(pk=mql.pk, status=MqlStatus.OPEN, owner_id=mql.owner_id).update(
             status=MqlStatus.ACCEPTED if outcome == Outcome.ACCEPT else MqlStatus.REJECTED,
             decided_at=now,
@@ -581,6 +584,59 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
         )
     mql.status, mql.decided_at = Mql.objects.values_list("status", "decided_at").get(pk=mql.pk)
     return decision
+
+
+def mqls_close_outside_queue(*, changes: list[StageChange]) -> list[int]:
+    """Contacts that left stage `mql` otherwise than by the queue's accept / reject (a stage
+    change through the contact API or page, an admin moving one back, a bulk move): close
+    their open MQLs, recording the stage change (who, why, where to); their SLA clocks stop,
+    so they leave the queue and never breach; the owner is told. Called by
+    leads.services.stage_change / stage_change_bulk, the one writer of stages, in the same
+    transaction. After the queue's own decision the MQL is no longer open: nothing to do.
+    Returns the ids of the MQLs closed. A contact that qualifies again gets a new MQL.
+    """
+    by_contact = {c.contact_id: c for c in changes if c.from_stage == LifecycleStage.MQL}
+    if not by_contact:
+        return []
+    now = max(c.changed_at for c in by_contact.values())
+    closing = list(
+        Mql.objects.filter(contact_id__in=list(by_contact), status=MqlStatus.OPEN)
+        .select_related("contact", "owner")
+        .order_by("pk")
+    )
+    if not closing:
+        return []
+    Mql.objects.filter(pk__in=[m.pk for m in closing], status=MqlStatus.OPEN).update(
+        status=MqlStatus.CLOSED,
+        decided_at=now,
+        closed_by_change_id=Case(
+            *[When(contact_id=cid, then=Value(c.pk)) for cid, c in by_contact.items()]
+        ),
+    )
+    ids = [m.pk for m in closing]
+    SlaClock.objects.filter(
+        mql_id__in=ids, stopped_at__isnull=True, breached_at__isnull=True
+    ).update(stopped_at=now)
+    _next_due_refresh(ids)
+    notify_many(
+        [
+            (
+                mql.owner,
+                f"MQL {mql.contact} closed: {_close_reason(by_contact[mql.contact_id])}",
+                mql,
+            )
+            for mql in closing
+            if mql.owner is not None and mql.owner_id != by_contact[mql.contact_id].actor_user_id
+        ],
+        now=now,
+        subject="MQLs closed outside the queue",
+    )
+    return ids
+
+
+def _close_reason(change: StageChange) -> str:
+    who = change.actor_user.get_username() if change.actor_user_id else change.actor_system
+    return f"moved to {change.to_stage} by {who} ({change.reason})"
 
 
 def breach_acknowledge(*, breach: Breach, by, note: str, now: datetime | None = None) -> Breach:
