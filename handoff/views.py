@@ -38,8 +38,7 @@ from scoring.describe import KINDS, describe_rule
 from scoring.models import ModelVersion
 
 PAGE_SIZE = 50
-# The queue fetches each row's recent activity with one indexed query per contact
-# (selectors.recent_events), so its pages are shorter.
+# Each queue row carries its clocks, reasons and recent activity: shorter pages read better.
 QUEUE_PAGE_SIZE = 25
 
 
