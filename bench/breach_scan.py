@@ -8,6 +8,8 @@ Makes (once) N contacts with an open, assigned MQL each, spread over 20 reps of 
 manager: two running clocks per MQL (first touch, decision), so 2·N open clocks, due over the
 next days. Then times the scan, each in a transaction rolled back afterwards so every repeat sees
 the same clocks: with nothing due, with `--due` clocks overdue, and with every clock overdue.
+The timing includes the foreign-key checks that the commit would run (`SET CONSTRAINTS ALL
+IMMEDIATE` before the rollback) and the summary query for the emails, not sending them.
 Target (issue 4): the scan over 100,000 open clocks in under a second.
 """
 
@@ -90,6 +92,13 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
                     WHERE k.mql_id = m.id AND k.kind = %s)""",
                 [kind, policy.pk, now, now, now + timedelta(days=days), team.pk, kind],
             )
+        cursor.execute(  # the queue's order, as handoff.services._next_due_refresh keeps it
+            f"""UPDATE {Mql._meta.db_table} m SET next_due_at = (
+                    SELECT min(k.due_at) FROM {SlaClock._meta.db_table} k
+                    WHERE k.mql_id = m.id AND k.stopped_at IS NULL)
+                WHERE m.team_id = %s""",
+            [team.pk],
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return rep_ids
@@ -113,7 +122,10 @@ def timed_scan(*, overdue: int, repeats: int) -> tuple[list[float], int]:
                         [now - timedelta(minutes=1), ids],
                     )
             start = time.perf_counter()
-            found = len(breaches_record(now=now))
+            found = breaches_record(now=now)
+            with connection.cursor() as cursor:
+                # The foreign keys are checked at commit: count that work too.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             times.append(time.perf_counter() - start)
             transaction.set_rollback(True)
     return times, found

@@ -49,7 +49,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -63,6 +63,8 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
             "config.wsgi",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -73,9 +75,9 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            requests.get(f"http://127.0.0.1:{port}/api/v1/events/", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/api/v1/events/", timeout=5)
             return server
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
             if server.poll() is not None:
                 raise SystemExit("gunicorn did not start") from None
             time.sleep(0.2)

@@ -53,6 +53,8 @@ class BreachFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=SlaKind.choices)
     breached_after = django_filters.IsoDateTimeFilter(field_name="breached_at", lookup_expr="gte")
     breached_before = django_filters.IsoDateTimeFilter(field_name="breached_at", lookup_expr="lt")
+    # One scan's breaches (its time, as the summary notification links to them).
+    breached_at = django_filters.IsoDateTimeFilter(field_name="breached_at", label="Scan")
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )

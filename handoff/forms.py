@@ -133,6 +133,9 @@ class BreachPageFilter(BreachFilter):
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    breached_at = django_filters.IsoDateTimeFilter(
+        field_name="breached_at", label="Scan", widget=forms.HiddenInput
+    )
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at",
         lookup_expr="isnull",

@@ -150,6 +150,14 @@ class Mql(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Closed outside the queue: the stage change that took the contact out of `mql` (who, why,
+    # to which stage, when).
+    closed_by_change = models.ForeignKey(
+        "leads.StageChange", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Due time of its next running SLA clock: the queue's order. Kept by the services that
+    # start and stop clocks (handoff.services._next_due_refresh), so the queue is an index scan.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What qualified it, frozen at qualification.
     scoring_model = models.ForeignKey(
         "scoring.ScoringModel", null=True, blank=True, on_delete=models.SET_NULL
@@ -179,6 +187,13 @@ class Mql(models.Model):
             models.Index(fields=["team", "status"], name="mql_team_status"),
             models.Index(
                 fields=["qualified_at"], condition=Q(team__isnull=True), name="mql_unassigned"
+            ),
+            # A rep's queue, in its order (selectors.queue_for_user; ascending puts NULLs last
+            # on PostgreSQL): a page of 25 reads 25 index entries.
+            models.Index(
+                fields=["owner", "next_due_at", "-total", "id"],
+                condition=Q(status="open"),
+                name="mql_queue_owner",
             ),
         ]
 

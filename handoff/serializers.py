@@ -2,6 +2,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from feedback.models import Disposition, RejectReason
@@ -62,6 +63,7 @@ class MqlSerializer(serializers.ModelSerializer):
     why = serializers.SerializerMethodField()
     clocks = serializers.SerializerMethodField()
     recent_activity = serializers.SerializerMethodField()
+    closed = serializers.SerializerMethodField()
 
     class Meta:
         model = Mql
@@ -83,6 +85,7 @@ class MqlSerializer(serializers.ModelSerializer):
             "why",
             "clocks",
             "recent_activity",
+            "closed",
         ]
 
     def get_contact(self, mql) -> dict:
@@ -98,11 +101,29 @@ class MqlSerializer(serializers.ModelSerializer):
     def get_why(self, mql) -> list[dict]:
         return [{"rule": item["rule"], "points": item["points"]} for item in mql.breakdown]
 
+    @cached_property
+    def _clocks(self) -> serializers.ListSerializer:
+        """One clock serializer for every row (building its fields costs more than using them)."""
+        return ClockSerializer(many=True, context=self.context)
+
     def get_clocks(self, mql) -> list[dict]:
         clocks = self.context.get("clocks", {}).get(mql.pk)
         if clocks is None:
             clocks = list(mql.clocks.filter(stopped_at__isnull=True).order_by("due_at"))
-        return ClockSerializer(clocks, many=True, context=self.context).data
+        return self._clocks.to_representation(clocks)
+
+    def get_closed(self, mql) -> dict | None:
+        """Closed outside the queue: the stage change that did it (who, why, where to)."""
+        change = mql.closed_by_change if mql.closed_by_change_id else None
+        if change is None:
+            return None
+        return {
+            "to_stage": change.to_stage,
+            "by": change.actor_user.get_username() if change.actor_user_id else None,
+            "system": change.actor_system,
+            "reason": change.reason,
+            "at": change.changed_at,
+        }
 
     def get_recent_activity(self, mql) -> list[dict]:
         events = self.context.get("events", {}).get(mql.contact_id, [])

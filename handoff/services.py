@@ -5,12 +5,15 @@ acting at once, or a task run twice, change it exactly once; the loser gets a Co
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -37,7 +40,7 @@ from handoff.models import (
 )
 from handoff.selectors import managed_team_ids
 from leads.exceptions import ConflictError, DomainError
-from leads.models import Company, Contact, LifecycleStage
+from leads.models import Company, Contact, LifecycleStage, StageChange
 from leads.roles import is_admin
 from leads.services import stage_change
 from scoring.engine.dialect import Dialect
@@ -99,6 +102,18 @@ def _clocks_stop(*, mql_id: int, kinds: Iterable[str], now: datetime) -> None:
     SlaClock.objects.filter(
         mql_id=mql_id, kind__in=list(kinds), stopped_at__isnull=True, breached_at__isnull=True
     ).update(stopped_at=now)
+    _next_due_refresh([mql_id])
+
+
+def _next_due_refresh(mql_ids: Iterable[int]) -> None:
+    """Mql.next_due_at: the due time of its next running clock (the queue's order). Called by
+    every service that starts or stops clocks, once they did."""
+    running = (
+        SlaClock.objects.filter(mql=OuterRef("pk"), stopped_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Mql.objects.filter(pk__in=list(mql_ids)).update(next_due_at=Subquery(running))
 
 
 # --- notifications -----------------------------------------------------------------------------
@@ -207,6 +222,7 @@ def mqls_open(*, contact_ids: Iterable[int], now: datetime | None = None) -> lis
             ignore_conflicts=True,
         )
         fresh_ids = [m.pk for m in fresh]
+        _next_due_refresh(fresh_ids)
         if fresh_ids:
             transaction.on_commit(lambda: tasks.mqls_assign.delay(fresh_ids))
     return fresh_ids
@@ -369,6 +385,7 @@ def _work_clocks_start(*, mql: Mql, team: Team, now: datetime) -> None:
         ],
         ignore_conflicts=True,
     )
+    _next_due_refresh([mql.pk])
 
 
 def _log_unassigned(mql: Mql, team: Team | None, rule: RoutingRule | None, now, note: str):
@@ -517,6 +534,9 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
     now = now or timezone.now()
     _require_open(mql, by)
     with transaction.atomic():
+        # The contact first, as stage_change locks it: a stage change racing this decision
+        # (which closes the MQL) waits for it, or wins and this one finds the MQL closed.
+        Contact.objects.select_for_update().filter(pk=mql.contact_id).values_list("pk").get()
         won = Mql.objects.filter(pk=mql.pk, status=MqlStatus.OPEN, owner_id=mql.owner_id).update(
             status=MqlStatus.ACCEPTED if outcome == Outcome.ACCEPT else MqlStatus.REJECTED,
             decided_at=now,
@@ -566,6 +586,59 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
     return decision
 
 
+def mqls_close_outside_queue(*, changes: list[StageChange]) -> list[int]:
+    """Contacts that left stage `mql` otherwise than by the queue's accept / reject (a stage
+    change through the contact API or page, an admin moving one back, a bulk move): close
+    their open MQLs, recording the stage change (who, why, where to); their SLA clocks stop,
+    so they leave the queue and never breach; the owner is told. Called by
+    leads.services.stage_change / stage_change_bulk, the one writer of stages, in the same
+    transaction. After the queue's own decision the MQL is no longer open: nothing to do.
+    Returns the ids of the MQLs closed. A contact that qualifies again gets a new MQL.
+    """
+    by_contact = {c.contact_id: c for c in changes if c.from_stage == LifecycleStage.MQL}
+    if not by_contact:
+        return []
+    now = max(c.changed_at for c in by_contact.values())
+    closing = list(
+        Mql.objects.filter(contact_id__in=list(by_contact), status=MqlStatus.OPEN)
+        .select_related("contact", "owner")
+        .order_by("pk")
+    )
+    if not closing:
+        return []
+    Mql.objects.filter(pk__in=[m.pk for m in closing], status=MqlStatus.OPEN).update(
+        status=MqlStatus.CLOSED,
+        decided_at=now,
+        closed_by_change_id=Case(
+            *[When(contact_id=cid, then=Value(c.pk)) for cid, c in by_contact.items()]
+        ),
+    )
+    ids = [m.pk for m in closing]
+    SlaClock.objects.filter(
+        mql_id__in=ids, stopped_at__isnull=True, breached_at__isnull=True
+    ).update(stopped_at=now)
+    _next_due_refresh(ids)
+    notify_many(
+        [
+            (
+                mql.owner,
+                f"MQL {mql.contact} closed: {_close_reason(by_contact[mql.contact_id])}",
+                mql,
+            )
+            for mql in closing
+            if mql.owner is not None and mql.owner_id != by_contact[mql.contact_id].actor_user_id
+        ],
+        now=now,
+        subject="MQLs closed outside the queue",
+    )
+    return ids
+
+
+def _close_reason(change: StageChange) -> str:
+    who = change.actor_user.get_username() if change.actor_user_id else change.actor_system
+    return f"moved to {change.to_stage} by {who} ({change.reason})"
+
+
 def breach_acknowledge(*, breach: Breach, by, note: str, now: datetime | None = None) -> Breach:
     """A manager or admin notes that they have seen a breach (once)."""
     note = (note or "").strip()
@@ -594,97 +667,182 @@ def routing_conditions_clean(rows) -> list[dict]:
 # --- breaches ----------------------------------------------------------------------------------
 
 
-def breaches_record(*, now: datetime | None = None) -> list[int]:
-    """Record every clock that ran out by `now` as a Breach, exactly once, and notify the rep
-    and the team's managers (in-app, and one summary email per person); returns the new
-    breaches' ids.
+def breaches_record(*, now: datetime | None = None) -> int:
+    """Record every clock that ran out by `now` as a Breach, exactly once, and tell the rep and
+    the team's managers: one in-app notification and one email per person and scan, however
+    many breaches it found. Returns how many breaches it recorded.
 
-    Claiming is one conditional UPDATE over the index of open clocks by due time, so a clock is
-    claimed by only one scan however many schedulers run; the breaches and notifications are
-    then written by INSERT … SELECT, whatever their number.
+    On PostgreSQL one statement does the work: a conditional UPDATE claims the due clocks over
+    the partial index of open clocks by due time (so a clock is claimed by one scan only, however
+    many schedulers run: a concurrent scan waits on the row locks, then skips them), the breaches
+    are inserted from its RETURNING rows, and from theirs come each recipient's count per kind
+    and first lines. Then a few notification rows, and the emails on commit.
     """
     now = now or timezone.now()
+    with transaction.atomic():
+        recorded, summaries = _breaches_claim(now)
+        Notification.objects.bulk_create(
+            Notification(
+                user_id=s.user_id,
+                message=s.message[:300],
+                url=s.url,
+                mql_id=s.mql_id,
+                created_at=now,
+            )
+            for s in summaries
+        )
+        emails = {s.email: s for s in summaries if s.email}
+        if emails:
+            transaction.on_commit(lambda: _breach_emails_send(emails))
+    return recorded
+
+
+@dataclass
+class BreachSummary:
+    """What one person hears about one scan: a count per clock kind and the first lines."""
+
+    user_id: int
+    email: str = ""
+    kinds: dict[str, int] = field(default_factory=dict)
+    lines: list[tuple[str, int]] = field(default_factory=list)  # (message, mql id)
+    url: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+    @property
+    def mql_id(self) -> int | None:
+        return self.lines[0][1] if self.total == 1 else None
+
+    @property
+    def message(self) -> str:
+        if self.total == 1:
+            return self.lines[0][0]
+        kinds = ", ".join(
+            f"{self.kinds[kind]} {kind.label.lower()}" for kind in SlaKind if kind in self.kinds
+        )
+        return f"{self.total} SLA breaches: {kinds}"
+
+
+EMAIL_LINES = 20
+
+
+def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
+    """Mark the due open clocks breached at `now`, insert one Breach each; the number inserted
+    and, per recipient, the summary of theirs."""
     at = connection.ops.adapt_datetimefield_value(now)
-    clock, breach = SlaClock._meta.db_table, Breach._meta.db_table
-    mql = Mql._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {clock} SET breached_at = %s WHERE stopped_at IS NULL"
-            " AND breached_at IS NULL AND due_at <= %s",
-            [at, at],
-        )
-        if not cursor.rowcount:
-            return []
-        # The clocks this scan claimed carry its `now`; a concurrent scan with the very same
-        # `now` would select them too, and ON CONFLICT leaves each breach to the first writer.
-        cursor.execute(
-            f"INSERT INTO {breach} (clock_id, mql_id, policy_id, kind, team_id, owner_id,"
-            " due_at, breached_at, acknowledgement)"
+    clock, mql = SlaClock._meta.db_table, Mql._meta.db_table
+    claim = (
+        f"UPDATE {clock} SET breached_at = %s"
+        " WHERE stopped_at IS NULL AND breached_at IS NULL AND due_at <= %s"
+    )
+
+    def insert(source: str) -> str:
+        # (The WHERE also tells SQLite that ON CONFLICT is not part of the join.)
+        return (
+            f"INSERT INTO {Breach._meta.db_table} (clock_id, mql_id, policy_id, kind, team_id,"
+            " owner_id, due_at, breached_at, acknowledgement)"
             " SELECT c.id, c.mql_id, c.policy_id, c.kind, m.team_id, m.owner_id, c.due_at, %s, ''"
-            f" FROM {clock} c JOIN {mql} m ON m.id = c.mql_id WHERE c.breached_at = %s"
-            " ON CONFLICT (clock_id) DO NOTHING RETURNING id",
-            [at, at],
+            f" FROM {source} c JOIN {mql} m ON m.id = c.mql_id WHERE c.due_at <= %s"
+            " ON CONFLICT (clock_id) DO NOTHING"
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        if ids:
-            _breach_notifications(cursor, since_id=min(ids), at=at)
-    if ids:
-        transaction.on_commit(lambda: _breach_emails_send(min(ids), now))
-    return ids
+
+    new_columns = "id, mql_id, kind, team_id, owner_id"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Sorting the recipients' lines in memory, and no JIT for a one-off plan.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                f"WITH claimed AS ({claim} RETURNING id, mql_id, policy_id, kind, due_at),"
+                f" new AS ({insert('claimed')} RETURNING {new_columns}), " + _BREACH_SUMMARY_SQL,
+                [at, at, at, at, MemberRole.MANAGER, EMAIL_LINES],
+            )
+        else:  # SQLite: the UPDATE holds the database's write lock until the commit
+            cursor.execute(claim, [at, at])
+            if not cursor.rowcount:
+                return 0, []
+            cursor.execute(insert(f"(SELECT * FROM {clock} WHERE breached_at = %s)"), [at, at, at])
+            cursor.execute(
+                f"WITH new AS (SELECT {new_columns} FROM {Breach._meta.db_table}"
+                " WHERE breached_at = %s), " + _BREACH_SUMMARY_SQL,
+                [at, MemberRole.MANAGER, EMAIL_LINES],
+            )
+        rows = cursor.fetchall()
+    return _breach_summaries(rows, now)
 
 
-KIND_LABEL_SQL = (
-    "CASE b.kind "
-    + " ".join(f"WHEN '{kind.value}' THEN '{kind.label}'" for kind in SlaKind)
-    + " END"
-)
-
-
-def _breach_notifications(cursor, *, since_id: int, at) -> None:
-    """One notification per new breach for its rep and each active manager of its team."""
-    contact = Contact._meta.db_table
-    prefix, suffix = _mql_url_parts()
-    name = "coalesce(nullif(trim(ct.first_name || ' ' || ct.last_name), ''), ct.email)"
-    url = "(CAST(%s AS TEXT) || b.mql_id || CAST(%s AS TEXT))" if prefix or suffix else "''"
-    url_params = [prefix, suffix] if prefix or suffix else []
-    breach, member = Breach._meta.db_table, TeamMember._meta.db_table
-    recipients = (
-        f"SELECT b.id AS breach_id, b.owner_id AS user_id FROM {breach} b"
-        " WHERE b.id >= %s AND b.breached_at = %s AND b.owner_id IS NOT NULL"
-        f" UNION SELECT b.id, tm.user_id FROM {breach} b JOIN {member} tm"
-        " ON tm.team_id = b.team_id AND tm.role = 'manager' AND tm.is_active"
-        " WHERE b.id >= %s AND b.breached_at = %s"
+# Over `new` (the breaches just recorded): one row with their number, then per recipient (the
+# rep, and each active manager of the team) a row per kind with its count and a row for each of
+# their first EMAIL_LINES breaches.
+_BREACH_SUMMARY_SQL = f"""
+    recipients AS (
+        SELECT id, mql_id, kind, owner_id AS user_id FROM new WHERE owner_id IS NOT NULL
+        UNION ALL
+        SELECT n.id, n.mql_id, n.kind, tm.user_id FROM new n JOIN {TeamMember._meta.db_table} tm
+          ON tm.team_id = n.team_id AND tm.role = %s AND tm.is_active
+         AND (n.owner_id IS NULL OR tm.user_id <> n.owner_id)
+    ),
+    firsts AS (
+        SELECT * FROM (
+            SELECT r.*, row_number() OVER (PARTITION BY user_id ORDER BY id) AS nth
+            FROM recipients r
+        ) ranked WHERE nth <= %s
     )
-    cursor.execute(
-        f"INSERT INTO {Notification._meta.db_table} (user_id, message, url, mql_id, created_at)"
-        f" SELECT r.user_id, substr('SLA breached: ' || {KIND_LABEL_SQL} || ' for ' || {name},"
-        f" 1, 300), {url}, b.mql_id, %s"
-        f" FROM ({recipients}) r JOIN {Breach._meta.db_table} b ON b.id = r.breach_id"
-        f" JOIN {Mql._meta.db_table} m ON m.id = b.mql_id JOIN {contact} ct ON ct.id = m.contact_id",
-        [*url_params, at, since_id, at, since_id, at],
-    )
+    SELECT CAST(NULL AS INTEGER), CAST(NULL AS TEXT), count(*), CAST(NULL AS BIGINT),
+           CAST(NULL AS TEXT) FROM new
+    UNION ALL
+    SELECT user_id, kind, count(*), NULL, NULL FROM recipients GROUP BY user_id, kind
+    UNION ALL
+    SELECT f.user_id, f.kind, NULL, f.mql_id,
+           coalesce(nullif(trim(ct.first_name || ' ' || ct.last_name), ''), ct.email)
+    FROM firsts f JOIN {Mql._meta.db_table} m ON m.id = f.mql_id
+    JOIN {Contact._meta.db_table} ct ON ct.id = m.contact_id
+"""
 
 
-def _mql_url_parts() -> tuple[str, str]:
-    url = _mql_url(987654321)
-    return tuple(url.split("987654321", 1)) if url else ("", "")
+def _breach_summaries(rows: list[tuple], now: datetime) -> tuple[int, list[BreachSummary]]:
+    recorded, by_user = 0, {}
+    for user_id, kind, n, mql_id, who in rows:
+        if user_id is None:
+            recorded = n
+            continue
+        summary = by_user.setdefault(user_id, BreachSummary(user_id))
+        if n is not None:
+            summary.kinds[kind] = n
+        else:
+            summary.lines.append((f"SLA breached: {SlaKind(kind).label} for {who}", mql_id))
+    emails = get_user_model().objects.filter(pk__in=list(by_user)).values_list("pk", "email")
+    page = _breaches_url(now)
+    for user_id, email in emails:
+        summary = by_user[user_id]
+        summary.lines.sort(key=lambda line: line[1])
+        summary.email = email or ""
+        summary.url = _mql_url(summary.lines[0][1]) if summary.total == 1 else page
+    return recorded, list(by_user.values())
 
 
-def _breach_emails_send(since_id: int, now: datetime) -> None:
-    """After commit: one email per person with up to 20 of the breaches just recorded."""
-    rows = (
-        Notification.objects.filter(
-            created_at=now, mql__breaches__id__gte=since_id, message__startswith="SLA breached"
+def _breaches_url(now: datetime) -> str:
+    """The breaches page showing one scan's breaches (within what each reader may see)."""
+    try:
+        page = reverse("handoff:breaches")
+    except NoReverseMatch:
+        return ""
+    return f"{page}?{urlencode({'breached_at': now.isoformat()})}"
+
+
+def _breach_emails_send(summaries: dict[str, BreachSummary]) -> None:
+    """After commit: one email per person, its first lines and the count of the rest."""
+    site = getattr(settings, "SITE_URL", "")
+    for email, s in summaries.items():
+        lines = [f"{message}  {site}{_mql_url(mql_id)}".rstrip() for message, mql_id in s.lines]
+        if s.total > len(s.lines):
+            lines.append(f"… and {s.total - len(s.lines)} more: {site}{s.url}")
+        title = s.lines[0][0] if s.total == 1 else f"{s.total} SLA breaches"
+        send_mail(
+            f"[LeadBridge] {title[:120]}", "\n".join(lines), None, [email], fail_silently=True
         )
-        .exclude(user__email="")
-        .values_list("user__email", "message", "url")
-        .distinct()
-        .order_by("user__email", "message")
-    )
-    by_email: dict[str, list] = {}
-    for email, message, url in rows.iterator(chunk_size=BATCH):
-        by_email.setdefault(email, []).append(Notification(message=message, url=url))
-    _emails_send(by_email, "SLA breaches")
 
 
 BATCH = 5000

@@ -19,4 +19,4 @@ def sla_scan() -> dict:
     """Every minute (Celery beat): record newly breached clocks once, retry unassigned MQLs."""
     breaches = services.breaches_record()
     assigned = services.mqls_unassigned_retry()
-    return {"breaches": len(breaches), "assigned": assigned}
+    return {"breaches": breaches, "assigned": assigned}

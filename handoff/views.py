@@ -38,8 +38,7 @@ from scoring.describe import KINDS, describe_rule
 from scoring.models import ModelVersion
 
 PAGE_SIZE = 50
-# The queue fetches each row's recent activity with one indexed query per contact
-# (selectors.recent_events), so its pages are shorter.
+# Each queue row carries its clocks, reasons and recent activity: shorter pages read better.
 QUEUE_PAGE_SIZE = 25
 
 
@@ -210,6 +209,7 @@ def _mql_page(request, mql: Mql, forms: dict | None = None, status: int = 200, c
         "touches": mql.touches.select_related("by").order_by("-at", "-id"),
         "assignments": mql.assignments.select_related("owner", "previous_owner", "by", "team"),
         "decision": getattr(mql, "decision", None) if mql.status != MqlStatus.OPEN else None,
+        "closed_by": mql.closed_by_change,
         "all_clocks": mql.clocks.select_related("policy").order_by("started_at", "kind"),
         "is_open": mql.status == MqlStatus.OPEN,
         "can_act": can_act and mql.status == MqlStatus.OPEN,

@@ -94,6 +94,7 @@ def stage_change(
             reason=reason,
             override=override and move == Move.SKIP,
         )
+        _left_mql([change])
     contact.lifecycle_stage, contact.stage_entered_at, contact.updated_at = to_stage, now, now
     return change
 
@@ -147,7 +148,7 @@ def stage_change_bulk(
         ).update(lifecycle_stage=to_stage, stage_entered_at=now, updated_at=now)
         if moved != len(locked):  # pragma: no cover - the rows are locked
             raise RuntimeError("stage_change_bulk: contacts changed under the lock")
-        return StageChange.objects.bulk_create(
+        changes = StageChange.objects.bulk_create(
             StageChange(
                 contact_id=pk,
                 from_stage=from_stage,
@@ -159,6 +160,18 @@ def stage_change_bulk(
             )
             for pk, from_stage in locked
         )
+        _left_mql(changes)
+        return changes
+
+
+def _left_mql(changes: list[StageChange]) -> None:
+    """A contact that leaves stage `mql` takes its open MQL out of the sales queue: the
+    handoff closes it (a direct call, in the same transaction; not a signal)."""
+    if any(change.from_stage == LifecycleStage.MQL for change in changes):
+        # Imported here: the handoff builds on leads (it imports this module).
+        from handoff.services import mqls_close_outside_queue
+
+        mqls_close_outside_queue(changes=changes)
 
 
 def _rescore_later(contact_ids) -> None:

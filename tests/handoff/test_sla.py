@@ -61,10 +61,10 @@ def test_a_breach_is_recorded_once_and_notifies_the_rep_and_the_manager(team, re
     mql = assigned_mql(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
     due = SlaClock.objects.get(mql=mql, kind=SlaKind.FIRST_TOUCH).due_at
 
-    assert breaches_record(now=due - timedelta(seconds=1)) == []
-    [breach_id] = breaches_record(now=due + timedelta(seconds=30))
-    breach = Breach.objects.get(pk=breach_id)
-    assert breaches_record(now=due + timedelta(minutes=2)) == []
+    assert breaches_record(now=due - timedelta(seconds=1)) == 0
+    assert breaches_record(now=due + timedelta(seconds=30)) == 1
+    breach = Breach.objects.get()
+    assert breaches_record(now=due + timedelta(minutes=2)) == 0
 
     assert (breach.kind, breach.owner, breach.team, breach.due_at) == (
         SlaKind.FIRST_TOUCH,
@@ -83,15 +83,15 @@ def test_a_stopped_clock_never_breaches(team, reps):
     mql = assigned_mql(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
     mql_touch(mql=mql, by=mql.owner, kind="call", now=datetime(2026, 6, 1, 10, tzinfo=UTC))
     far_future = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)  # past first touch, before decision
-    assert breaches_record(now=far_future) == []
+    assert breaches_record(now=far_future) == 0
 
 
 def test_an_undelivered_mql_breaches_its_delivery_clock(db):
     contact = ContactFactory(lifecycle_stage=LifecycleStage.MQL)
     start = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
     mqls_open(contact_ids=[contact.pk], now=start)  # no team at all: nobody gets it
-    [breach_id] = breaches_record(now=start + timedelta(hours=24, seconds=1))
-    breach = Breach.objects.get(pk=breach_id)
+    assert breaches_record(now=start + timedelta(hours=24, seconds=1)) == 1
+    breach = Breach.objects.get()
     assert breach.kind == SlaKind.DELIVERY
     assert breach.owner is None
 
@@ -126,7 +126,7 @@ def test_two_scans_at_once_record_each_breach_once(team, reps):
     def scan():
         try:
             barrier.wait(timeout=10)
-            counts.append(len(breaches_record(now=later)))
+            counts.append(breaches_record(now=later))
         finally:
             connection.close()
 
@@ -137,3 +137,53 @@ def test_two_scans_at_once_record_each_breach_once(team, reps):
         t.join(timeout=30)
 
     assert sum(counts) == 40 == Breach.objects.count()
+
+
+def test_a_scan_tells_each_person_once_with_a_count_and_a_link_to_its_breaches(
+    client, team, reps, team_manager, django_capture_on_commit_callbacks
+):
+    start = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    mqls = [assigned_mql(start) for _ in range(12)]  # round-robin: 6 MQLs per rep
+    earlier = mqls[0]
+    later = start + timedelta(days=30)
+    # One MQL was decided in time: its clocks stopped, it breaches nothing.
+    SlaClock.objects.filter(mql=earlier).update(stopped_at=start + timedelta(hours=1))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = breaches_record(now=later)
+
+    assert recorded == 22 == Breach.objects.count()  # 11 MQLs × (first touch, decision)
+    rep = earlier.owner
+    [note] = Notification.objects.filter(user=rep, created_at=later)
+    assert note.message == "10 SLA breaches: 5 first touch, 5 decision"
+    assert note.mql is None and note.url.startswith("/sla/breaches/?breached_at=")
+    [boss_note] = Notification.objects.filter(user=team_manager, created_at=later)
+    assert boss_note.message == "22 SLA breaches: 11 first touch, 11 decision"
+    # The two reps and the manager, once each.
+    assert Notification.objects.filter(created_at=later).count() == 3
+
+    # The link lists exactly that scan's breaches of the reader.
+    client.force_login(rep)
+    body = client.get(note.url).content.decode()
+    assert "10 breaches recorded by the SLA scan" in body
+    assert body.count('<tr id="breach-') == 10
+    client.force_login(team_manager)
+    assert client.get(boss_note.url).content.decode().count('<tr id="breach-') == 22
+
+    # One email per person: up to 20 lines, then the count of the rest and the link.
+    by_person = {email.to[0]: email for email in mail.outbox}
+    assert len(mail.outbox) == len(by_person) == 3
+    boss_mail = by_person[team_manager.email]
+    assert boss_mail.subject == "[LeadBridge] 22 SLA breaches"
+    assert boss_mail.body.count("SLA breached: ") == 20
+    assert "… and 2 more: " in boss_mail.body and boss_note.url in boss_mail.body
+    assert by_person[rep.email].body.count("SLA breached: ") == 10
+
+
+def test_a_single_breach_notifies_with_its_mql(team, reps):
+    mql = assigned_mql(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    first_touch = SlaClock.objects.get(mql=mql, kind=SlaKind.FIRST_TOUCH)
+    breaches_record(now=first_touch.due_at)
+    [note] = Notification.objects.filter(user=mql.owner, message__startswith="SLA")
+    assert note.message == f"SLA breached: First touch for {mql.contact}"
+    assert (note.mql, note.url) == (mql, f"/queue/{mql.pk}/")
