@@ -94,7 +94,7 @@ def stage_change(
             reason=reason,
             override=override and move == Move.SKIP,
         )
-        _left_mql([change])
+        _handoff_follow([change], now=now)
     contact.lifecycle_stage, contact.stage_entered_at, contact.updated_at = to_stage, now, now
     return change
 
@@ -160,18 +160,23 @@ def stage_change_bulk(
             )
             for pk, from_stage in locked
         )
-        _left_mql(changes)
+        _handoff_follow(changes, now=now)
         return changes
 
 
-def _left_mql(changes: list[StageChange]) -> None:
-    """A contact that leaves stage `mql` takes its open MQL out of the sales queue: the
-    handoff closes it (a direct call, in the same transaction; not a signal)."""
-    if any(change.from_stage == LifecycleStage.MQL for change in changes):
-        # Imported here: the handoff builds on leads (it imports this module).
-        from handoff.services import mqls_close_outside_queue
+def _handoff_follow(changes: list[StageChange], *, now: datetime) -> None:
+    """The sales queue follows the stage, whoever moved it (direct calls in the same
+    transaction, not signals): a contact that enters `mql` gets an open MQL, routed to a rep on
+    commit (by scoring or by hand alike); one that leaves `mql` otherwise than by the queue's
+    accept / reject has its open MQL closed."""
+    # Imported here: the handoff builds on leads (it imports this module).
+    from handoff.services import mqls_close_outside_queue, mqls_open
 
+    if any(change.from_stage == LifecycleStage.MQL for change in changes):
         mqls_close_outside_queue(changes=changes)
+    entered = [change.contact_id for change in changes if change.to_stage == LifecycleStage.MQL]
+    if entered:
+        mqls_open(contact_ids=entered, now=now)
 
 
 def _rescore_later(contact_ids) -> None:

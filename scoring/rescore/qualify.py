@@ -60,8 +60,8 @@ def contacts_mql_qualify(*, newly_eligible: dict[int, ModelVersion], now: dateti
     """Move contacts that just became MQL-eligible to `mql` (actor `scoring`); returns who moved.
 
     Set-based: one query for their scores, then leads.services.stage_change_bulk (one guarded
-    UPDATE, one bulk INSERT of history). Each contact moved gets an open MQL for the handoff to
-    sales (handoff.services.mqls_open).
+    UPDATE, one bulk INSERT of history), which also opens each moved contact's MQL for the
+    handoff to sales.
     """
     if not newly_eligible:
         return []
@@ -82,9 +82,4 @@ def contacts_mql_qualify(*, newly_eligible: dict[int, ModelVersion], now: dateti
         override=True,
         now=now,
     )
-    moved = [change.contact_id for change in changes]
-    # The handoff: each new MQL is opened with its SLA clock and routed to a rep on commit.
-    from handoff.services import mqls_open  # handoff builds on scoring, not the reverse
-
-    mqls_open(contact_ids=moved, now=now)
-    return moved
+    return [change.contact_id for change in changes]

@@ -137,12 +137,32 @@ def test_a_contact_that_qualifies_again_gets_a_new_mql(people, mqls, version):
     old = mqls["rep"]
     stage_change(contact=old.contact, to_stage="nurture", reason="Later", by=people["admin"])
     stage_change(contact=old.contact, to_stage="mql", reason="Engaged again", system="scoring")
-    [new_id] = mqls_open(contact_ids=[old.contact_id])
 
-    assert new_id != old.pk
-    assert Mql.objects.get(pk=new_id).status == MqlStatus.OPEN
+    new = Mql.objects.get(contact=old.contact, status=MqlStatus.OPEN)
+    assert new.pk != old.pk
     assert Mql.objects.get(pk=old.pk).status == MqlStatus.CLOSED
-    assert SlaClock.objects.filter(mql_id=new_id, stopped_at__isnull=True).exists()
+    assert SlaClock.objects.filter(mql=new, stopped_at__isnull=True).exists()
+    assert mqls_open(contact_ids=[old.contact_id]) == []  # already open: nothing twice
+
+
+def test_a_contact_moved_to_mql_by_hand_lands_in_a_reps_queue(
+    api_as, people, mqls, django_capture_on_commit_callbacks
+):
+    old = mqls["rep"]
+    stage_change(contact=old.contact, to_stage="nurture", reason="Later", by=people["admin"])
+    assert not Mql.objects.filter(contact=old.contact, status=MqlStatus.OPEN).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(people["marketer"]).post(
+            STAGE.format(old.contact_id),
+            {"to_stage": "mql", "reason": "Met them at the fair: ready for sales"},
+            format="json",
+        )
+
+    assert response.status_code == 200, response.content
+    new = Mql.objects.get(contact=old.contact, status=MqlStatus.OPEN)
+    assert new.owner == people["rep"]  # routed on commit; the contact's owner keeps it
+    assert new.pk in queue_ids(api_as, people["rep"])
 
 
 def test_the_requalified_contact_is_queued_again_by_scoring(
