@@ -156,7 +156,8 @@ class Mql(models.Model):
         "leads.StageChange", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Due time of its next running SLA clock: the queue's order. Kept by the services that
-    # start and stop clocks (handoff.services._next_due_refresh), so the queue is an index scan.
+    # start and stop clocks (handoff.services.clocks._next_due_refresh), so the queue is an
+    # index scan.
     next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What qualified it, frozen at qualification.
     scoring_model = models.ForeignKey(

@@ -1,0 +1,56 @@
+"""Writes of the handoff: opening MQLs, routing and assignment, touches, decisions, SLA clocks.
+
+Every state change of an MQL is a conditional UPDATE on its status (and owner), so two people
+acting at once, or a task run twice, change it exactly once; the loser gets a ConflictError.
+
+One module per part, each importing only those before it:
+clocks → notifications → mqls (open, route, assign, reassign) → decisions → breaches.
+"""
+
+from handoff.services.breaches import (
+    EMAIL_LINES,
+    BreachSummary,
+    breach_acknowledge,
+    breaches_record,
+)
+from handoff.services.clocks import calendar_for, clock_times, policy_for
+from handoff.services.decisions import (
+    mql_accept,
+    mql_can_act,
+    mql_reject,
+    mql_touch,
+    mqls_close_outside_queue,
+)
+from handoff.services.mqls import (
+    mqls_assign,
+    mqls_open,
+    mqls_reassign,
+    mqls_route,
+    mqls_unassigned_retry,
+    routing_conditions_clean,
+)
+from handoff.services.notifications import BATCH, notify, notify_many
+
+__all__ = [
+    "BATCH",
+    "EMAIL_LINES",
+    "BreachSummary",
+    "breach_acknowledge",
+    "breaches_record",
+    "calendar_for",
+    "clock_times",
+    "mql_accept",
+    "mql_can_act",
+    "mql_reject",
+    "mql_touch",
+    "mqls_assign",
+    "mqls_close_outside_queue",
+    "mqls_open",
+    "mqls_reassign",
+    "mqls_route",
+    "mqls_unassigned_retry",
+    "notify",
+    "notify_many",
+    "policy_for",
+    "routing_conditions_clean",
+]

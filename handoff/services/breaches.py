@@ -1,0 +1,211 @@
+"""SLA breaches: the periodic scan that records them and tells the people concerned, and their
+acknowledgement by a manager."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from handoff.models import Breach, MemberRole, Mql, Notification, SlaClock, SlaKind, TeamMember
+from handoff.services.notifications import _mql_url
+from leads.exceptions import ConflictError, DomainError
+from leads.models import Contact
+
+
+def breach_acknowledge(*, breach: Breach, by, note: str, now: datetime | None = None) -> Breach:
+    """A manager or admin notes that they have seen a breach (once)."""
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("Say what was done about it.", field="note")
+    now = now or timezone.now()
+    done = Breach.objects.filter(pk=breach.pk, acknowledged_at__isnull=True).update(
+        acknowledged_by=by, acknowledged_at=now, acknowledgement=note[:2000]
+    )
+    if done != 1:
+        raise ConflictError("This breach was acknowledged already.")
+    breach.refresh_from_db()
+    return breach
+
+
+def breaches_record(*, now: datetime | None = None) -> int:
+    """Record every clock that ran out by `now` as a Breach, exactly once, and tell the rep and
+    the team's managers: one in-app notification and one email per person and scan, however
+    many breaches it found. Returns how many breaches it recorded.
+
+    On PostgreSQL one statement does the work: a conditional UPDATE claims the due clocks over
+    the partial index of open clocks by due time (so a clock is claimed by one scan only, however
+    many schedulers run: a concurrent scan waits on the row locks, then skips them), the breaches
+    are inserted from its RETURNING rows, and from theirs come each recipient's count per kind
+    and first lines. Then a few notification rows, and the emails on commit.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        recorded, summaries = _breaches_claim(now)
+        Notification.objects.bulk_create(
+            Notification(
+                user_id=s.user_id,
+                message=s.message[:300],
+                url=s.url,
+                mql_id=s.mql_id,
+                created_at=now,
+            )
+            for s in summaries
+        )
+        emails = {s.email: s for s in summaries if s.email}
+        if emails:
+            transaction.on_commit(lambda: _breach_emails_send(emails))
+    return recorded
+
+
+@dataclass
+class BreachSummary:
+    """What one person hears about one scan: a count per clock kind and the first lines."""
+
+    user_id: int
+    email: str = ""
+    kinds: dict[str, int] = field(default_factory=dict)
+    lines: list[tuple[str, int]] = field(default_factory=list)  # (message, mql id)
+    url: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+    @property
+    def mql_id(self) -> int | None:
+        return self.lines[0][1] if self.total == 1 else None
+
+    @property
+    def message(self) -> str:
+        if self.total == 1:
+            return self.lines[0][0]
+        kinds = ", ".join(
+            f"{self.kinds[kind]} {kind.label.lower()}" for kind in SlaKind if kind in self.kinds
+        )
+        return f"{self.total} SLA breaches: {kinds}"
+
+
+EMAIL_LINES = 20
+
+
+def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
+    """Mark the due open clocks breached at `now`, insert one Breach each; the number inserted
+    and, per recipient, the summary of theirs."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    clock, mql = SlaClock._meta.db_table, Mql._meta.db_table
+    claim = (
+        f"UPDATE {clock} SET breached_at = %s"
+        " WHERE stopped_at IS NULL AND breached_at IS NULL AND due_at <= %s"
+    )
+
+    def insert(source: str) -> str:
+        # (The WHERE also tells SQLite that ON CONFLICT is not part of the join.)
+        return (
+            f"INSERT INTO {Breach._meta.db_table} (clock_id, mql_id, policy_id, kind, team_id,"
+            " owner_id, due_at, breached_at, acknowledgement)"
+            " SELECT c.id, c.mql_id, c.policy_id, c.kind, m.team_id, m.owner_id, c.due_at, %s, ''"
+            f" FROM {source} c JOIN {mql} m ON m.id = c.mql_id WHERE c.due_at <= %s"
+            " ON CONFLICT (clock_id) DO NOTHING"
+        )
+
+    new_columns = "id, mql_id, kind, team_id, owner_id"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Sorting the recipients' lines in memory, and no JIT for a one-off plan.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                f"WITH claimed AS ({claim} RETURNING id, mql_id, policy_id, kind, due_at),"
+                f" new AS ({insert('claimed')} RETURNING {new_columns}), " + _BREACH_SUMMARY_SQL,
+                [at, at, at, at, MemberRole.MANAGER, EMAIL_LINES],
+            )
+        else:  # SQLite: the UPDATE holds the database's write lock until the commit
+            cursor.execute(claim, [at, at])
+            if not cursor.rowcount:
+                return 0, []
+            cursor.execute(insert(f"(SELECT * FROM {clock} WHERE breached_at = %s)"), [at, at, at])
+            cursor.execute(
+                f"WITH new AS (SELECT {new_columns} FROM {Breach._meta.db_table}"
+                " WHERE breached_at = %s), " + _BREACH_SUMMARY_SQL,
+                [at, MemberRole.MANAGER, EMAIL_LINES],
+            )
+        rows = cursor.fetchall()
+    return _breach_summaries(rows, now)
+
+
+# Over `new` (the breaches just recorded): one row with their number, then per recipient (the
+# rep, and each active manager of the team) a row per kind with its count and a row for each of
+# their first EMAIL_LINES breaches.
+_BREACH_SUMMARY_SQL = f"""
+    recipients AS (
+        SELECT id, mql_id, kind, owner_id AS user_id FROM new WHERE owner_id IS NOT NULL
+        UNION ALL
+        SELECT n.id, n.mql_id, n.kind, tm.user_id FROM new n JOIN {TeamMember._meta.db_table} tm
+          ON tm.team_id = n.team_id AND tm.role = %s AND tm.is_active
+         AND (n.owner_id IS NULL OR tm.user_id <> n.owner_id)
+    ),
+    firsts AS (
+        SELECT * FROM (
+            SELECT r.*, row_number() OVER (PARTITION BY user_id ORDER BY id) AS nth
+            FROM recipients r
+        ) ranked WHERE nth <= %s
+    )
+    SELECT CAST(NULL AS INTEGER), CAST(NULL AS TEXT), count(*), CAST(NULL AS BIGINT),
+           CAST(NULL AS TEXT) FROM new
+    UNION ALL
+    SELECT user_id, kind, count(*), NULL, NULL FROM recipients GROUP BY user_id, kind
+    UNION ALL
+    SELECT f.user_id, f.kind, NULL, f.mql_id,
+           coalesce(nullif(trim(ct.first_name || ' ' || ct.last_name), ''), ct.email)
+    FROM firsts f JOIN {Mql._meta.db_table} m ON m.id = f.mql_id
+    JOIN {Contact._meta.db_table} ct ON ct.id = m.contact_id
+"""
+
+
+def _breach_summaries(rows: list[tuple], now: datetime) -> tuple[int, list[BreachSummary]]:
+    recorded, by_user = 0, {}
+    for user_id, kind, n, mql_id, who in rows:
+        if user_id is None:
+            recorded = n
+            continue
+        summary = by_user.setdefault(user_id, BreachSummary(user_id))
+        if n is not None:
+            summary.kinds[kind] = n
+        else:
+            summary.lines.append((f"SLA breached: {SlaKind(kind).label} for {who}", mql_id))
+    emails = get_user_model().objects.filter(pk__in=list(by_user)).values_list("pk", "email")
+    page = _breaches_url(now)
+    for user_id, email in emails:
+        summary = by_user[user_id]
+        summary.lines.sort(key=lambda line: line[1])
+        summary.email = email or ""
+        summary.url = _mql_url(summary.lines[0][1]) if summary.total == 1 else page
+    return recorded, list(by_user.values())
+
+
+def _breaches_url(now: datetime) -> str:
+    """The breaches page showing one scan's breaches (within what each reader may see)."""
+    try:
+        page = reverse("handoff:breaches")
+    except NoReverseMatch:
+        return ""
+    return f"{page}?{urlencode({'breached_at': now.isoformat()})}"
+
+
+def _breach_emails_send(summaries: dict[str, BreachSummary]) -> None:
+    """After commit: one email per person, its first lines and the count of the rest."""
+    site = getattr(settings, "SITE_URL", "")
+    for email, s in summaries.items():
+        lines = [f"{message}  {site}{_mql_url(mql_id)}".rstrip() for message, mql_id in s.lines]
+        if s.total > len(s.lines):
+            lines.append(f"… and {s.total - len(s.lines)} more: {site}{s.url}")
+        title = s.lines[0][0] if s.total == 1 else f"{s.total} SLA breaches"
+        send_mail(
+            f"[LeadBridge] {title[:120]}", "\n".join(lines), None, [email], fail_silently=True
+        )
