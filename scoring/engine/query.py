@@ -95,8 +95,8 @@ class Template:
     params: tuple
     pg: bool
 
-    def bind(self, *, now: datetime, scope: Scope, **slots) -> list:
-        """The parameters for one execution as of `now` over `scope`."""
+    def bind(self, *, scope: Scope, now: datetime | None = None, **slots) -> list:
+        """The parameters for one execution over `scope` as of `now` (needed by `Ago`)."""
         adapt = connection.ops.adapt_datetimefield_value
         ids = list(scope.ids)
         values = {"lo": scope.lo, "hi": scope.hi, "ids": ids if self.pg else json.dumps(ids)}
@@ -311,14 +311,18 @@ def _compile_query(spec: ModelSpec, shape: str, shadowed_by: tuple, d: Dialect) 
     fired = [(r.key, c) for r, c in zip(spec.fit_rules, fit_cols, strict=True)]
     fired += [(r.key, c) for r, c in zip(spec.engagement_rules, eng_cols, strict=True)]
     breakdown, breakdown_params = d.json_fired(fired)
+    # Points are whole numbers unless a rule decays: only then are sums rounded to 2 decimals
+    # (a numeric round trip per row and column otherwise).
+    decays = any(rule.half_life_days for rule in spec.engagement_rules)
+    round2 = d.round2 if decays else (lambda expr: f"({expr})")
     middle = Sql(
         f"SELECT p.contact_id, ({' + '.join(fit_cols) or '0'}) AS fit,"
-        f" {d.round2(' + '.join(eng_cols) or '0')} AS engagement, p.blocked_by,"
+        f" {round2(' + '.join(eng_cols) or '0')} AS engagement, p.blocked_by,"
         f" {breakdown} AS breakdown FROM ({inner.text}{d.fence}) p",
         breakdown_params + inner.params,
     )
     # Outer: total, grade, MQL eligibility.
-    total = d.round2("r.fit + r.engagement")
+    total = round2("r.fit + r.engagement")
     by_total = f" OR {total} >= %s" if spec.total_min is not None else ""
     outer = Sql(
         f"SELECT r.contact_id, r.fit, r.engagement, {total} AS total,"

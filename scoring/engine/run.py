@@ -114,14 +114,14 @@ def _differs(old: str, new: str, columns=SCORE_COLUMNS) -> str:
     return " OR ".join(f"{old}.{c} <> {new}.{c}" for c in columns)
 
 
-def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple) -> Template:
+def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool) -> Template:
     """PostgreSQL: score a scope and write what changed in one statement.
 
     The scores are computed once (`s`), joined with the current ones of the scope (`cur`);
     only rows that differ (`d`) are written; every sub-statement sees the snapshot taken before
-    any of them, so `cur` is the state before this pass. Returns one row: contacts scored,
-    scores removed, history rows added, score rows written, and the contacts that became
-    MQL-eligible.
+    any of them, so `cur` is the state before this pass. With `stale`, the scope's scores under
+    models outside the plan (a Slot) are deleted too. Returns one row: contacts scored, scores
+    removed, history rows added, score rows written, and the contacts that became MQL-eligible.
     """
     d = Dialect("postgresql")
     query = compiled_query(spec, shape=shape, shadowed_by=shadowed_by, dialect=d)
@@ -152,6 +152,13 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple) -> Template
         f" gone AS (DELETE FROM {cs} x USING cur WHERE x.id = cur.id"
         " AND NOT EXISTS (SELECT 1 FROM s WHERE s.contact_id = cur.contact_id) RETURNING 1),"
     )
+    if stale:
+        stale_scope, stale_params = scope_sql(shape, "y.contact_id", d)
+        sql.add(
+            f" stale AS (DELETE FROM {cs} y WHERE {stale_scope}"
+            " AND y.model_id <> ALL(%s::bigint[]) RETURNING 1),",
+            [*stale_params, Slot("plan_models")],
+        )
     sql.add(
         f" hist AS (INSERT INTO {hist} (contact_id, model_id, model_version_id, {columns},"
         f" recorded_at) SELECT d.contact_id, %s, %s, {picked}, %s FROM d WHERE d.score_changed"
@@ -164,18 +171,26 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple) -> Template
         f" ON CONFLICT (contact_id, model_id) DO UPDATE SET {updates} RETURNING 1)",
         [Slot("model"), Slot("version"), Ago(0)],
     )
+    removed = "(SELECT count(*) FROM gone)" + (" + (SELECT count(*) FROM stale)" if stale else "")
     sql.add(
-        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM gone),"
+        f" SELECT (SELECT count(*) FROM s), {removed},"
         " (SELECT count(*) FROM hist), (SELECT count(*) FROM up),"
         " ARRAY(SELECT d.contact_id FROM d WHERE d.newly ORDER BY 1)"
     )
     return Template(sql.text, tuple(sql.params), True)
 
 
-def _score_pg(spec, version, now, scope, shadowed_by) -> ChunkStats:
-    key = statement_key(spec, shadowed_by, "write", scope.shape)
-    template = STATEMENTS.get(key, lambda: _write_template(spec, scope.shape, shadowed_by))
-    params = template.bind(now=now, scope=scope, model=version.model_id, version=version.pk)
+def _score_pg(spec, version, now, scope, shadowed_by, plan_models) -> ChunkStats:
+    stale = plan_models is not None
+    key = statement_key(spec, shadowed_by, "write", scope.shape, stale)
+    template = STATEMENTS.get(key, lambda: _write_template(spec, scope.shape, shadowed_by, stale))
+    params = template.bind(
+        now=now,
+        scope=scope,
+        model=version.model_id,
+        version=version.pk,
+        plan_models=list(plan_models or ()),
+    )
     prepared = _prepared(scope)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(PREPARED_SETTINGS if prepared else SESSION_SETTINGS)
@@ -187,7 +202,20 @@ def _score_pg(spec, version, now, scope, shadowed_by) -> ChunkStats:
     )
 
 
-def _score_staged(spec, version, now, scope, shadowed_by) -> ChunkStats:
+def scores_outside_plan_delete(*, scope: Scope, plan_models: tuple[int, ...]) -> int:
+    """Delete the scope's scores under models that are not in `plan_models` (one statement)."""
+    d = Dialect(connection.vendor)
+    scope_text, scope_params = scope_sql(scope.shape, "contact_id", d)
+    sql = f"DELETE FROM {ContactScore._meta.db_table} WHERE {scope_text}"
+    if plan_models:
+        sql += f" AND model_id NOT IN ({', '.join(['%s'] * len(plan_models))})"
+    template = Template(sql, (*scope_params, *plan_models), d.pg)
+    with connection.cursor() as cursor:
+        cursor.execute(template.text, template.bind(scope=scope))
+        return cursor.rowcount
+
+
+def _score_staged(spec, version, now, scope, shadowed_by, plan_models) -> ChunkStats:
     """SQLite (no data-modifying WITH): the same steps as statements around a temp table."""
     stage = Dialect(connection.vendor).stage_table
     query = scoring_query(spec, now=now, scope=scope, shadowed_by=shadowed_by)
@@ -206,6 +234,8 @@ def _score_staged(spec, version, now, scope, shadowed_by) -> ChunkStats:
     scope_text = scope_template.text
     scope_params = scope_template.bind(now=now, scope=scope)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if plan_models is not None:
+            stats.removed += scores_outside_plan_delete(scope=scope, plan_models=plan_models)
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         cursor.execute(f"CREATE TEMP TABLE {stage} AS {query.text}", query.params)
         cursor.execute(f"SELECT count(*) FROM {stage}")
@@ -215,7 +245,7 @@ def _score_staged(spec, version, now, scope, shadowed_by) -> ChunkStats:
             f" AND contact_id NOT IN (SELECT contact_id FROM {stage})",
             [model_id, *scope_params],
         )
-        stats.removed = cursor.rowcount
+        stats.removed += cursor.rowcount
         cursor.execute(
             f"SELECT s.contact_id {join} WHERE s.mql_eligible"
             " AND (cs.id IS NULL OR NOT cs.mql_eligible) ORDER BY 1",
@@ -254,6 +284,7 @@ def score_chunk(
     scope: Scope,
     shadowed_by: tuple = (),
     spec: ModelSpec | None = None,
+    plan_models: tuple[int, ...] | None = None,
 ) -> ChunkStats:
     """Score `scope` under `version` and write only what changed, set-based.
 
@@ -261,13 +292,15 @@ def score_chunk(
     ContactScore row (insert/update), plus a ScoreHistory row when a score column changed (not
     for a new version giving the same score). Running it twice with the same data and `now`
     writes nothing the second time. Contacts in scope that left the segment lose their score for
-    this model. On PostgreSQL this is one statement (prepared for a few ids); on SQLite a temp
-    table and a few statements. `spec`: the version's parsed definition, if the caller has it.
+    this model. With `plan_models`, the scope's scores under any model not in it are deleted as
+    well (counted as removed). On PostgreSQL this is one statement (prepared for a few ids); on
+    SQLite a temp table and a few statements. `spec`: the version's parsed definition, if the
+    caller has it.
     """
     spec = spec or ModelSpec.from_dict(version.definition)
     if connection.vendor == "postgresql":
-        return _score_pg(spec, version, now, scope, shadowed_by)
-    return _score_staged(spec, version, now, scope, shadowed_by)
+        return _score_pg(spec, version, now, scope, shadowed_by, plan_models)
+    return _score_staged(spec, version, now, scope, shadowed_by, plan_models)
 
 
 def contact_id_chunks(size: int = 20_000) -> list[tuple[int, int]]:

@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from scoring.engine import Scope, score_chunk
-from scoring.engine.dialect import Dialect
-from scoring.engine.query import StatementCache, Template, scope_sql
-from scoring.models import ContactScore, ModelVersion, ScoringModel
+from scoring.engine.query import StatementCache
+from scoring.engine.run import scores_outside_plan_delete
+from scoring.models import ModelVersion, ScoringModel
 from scoring.spec import ModelSpec
 
 Plan = list[dict]  # [{"model": id, "version": id}, ...], highest priority first
@@ -112,20 +112,6 @@ def plan_current_steps() -> list[Step]:
     return steps
 
 
-def _stale_delete(*, steps: list[Step], scope: Scope, now: datetime) -> int:
-    """Delete the scope's scores under models that are not in the plan (one statement)."""
-    d = Dialect(connection.vendor)
-    scope_text, scope_params = scope_sql(scope.shape, "contact_id", d)
-    models = [step.version.model_id for step in steps]
-    sql = f"DELETE FROM {ContactScore._meta.db_table} WHERE {scope_text}"
-    if models:
-        sql += f" AND model_id NOT IN ({', '.join(['%s'] * len(models))})"
-    template = Template(sql, (*scope_params, *models), d.pg)
-    with connection.cursor() as cursor:
-        cursor.execute(template.text, template.bind(now=now, scope=scope))
-        return cursor.rowcount
-
-
 def scope_score(*, steps: list[Step], scope: Scope, now: datetime) -> ScopeStats:
     """Score the contacts in `scope` under every model of the plan; write only what changed.
 
@@ -133,14 +119,17 @@ def scope_score(*, steps: list[Step], scope: Scope, now: datetime) -> ScopeStats
     these contacts. The caller holds the transaction.
     """
     stats = ScopeStats(newly_eligible={})
-    stats.changed += _stale_delete(steps=steps, scope=scope, now=now)
-    for step in steps:
+    plan_models = tuple(step.version.model_id for step in steps)
+    if not steps:
+        stats.changed += scores_outside_plan_delete(scope=scope, plan_models=())
+    for i, step in enumerate(steps):
         chunk = score_chunk(
             version=step.version,
             now=now,
             scope=scope,
             shadowed_by=step.shadowed_by,
             spec=step.spec,
+            plan_models=plan_models if i == 0 else None,  # stale scores: once per scope
         )
         stats.scored += chunk.scored
         stats.changed += chunk.changed + chunk.removed
