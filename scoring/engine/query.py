@@ -115,8 +115,8 @@ class Template:
         return bound
 
 
-class StatementCache:
-    """A small LRU of compiled statements, shared by the threads of a process."""
+class LruCache:
+    """A small LRU shared by the threads of a process (compiled statements, parsed specs)."""
 
     def __init__(self, size: int = 256):
         self.size, self._items, self._lock = size, OrderedDict(), Lock()
@@ -141,7 +141,7 @@ class StatementCache:
         return len(self._items)
 
 
-STATEMENTS = StatementCache()
+STATEMENTS = LruCache()
 
 
 def statement_key(spec: ModelSpec, shadowed_by: tuple, *parts) -> tuple:

@@ -1,4 +1,5 @@
-"""Run the generated query: compute without writing (preview), or stage and write changes only."""
+"""Run the generated query: compute without writing (compute_chunk), or score and write only what
+changed (score_chunk: one statement on PostgreSQL, a temp table and a few statements on SQLite)."""
 
 import json
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class ChunkStats:
     scored: int = 0  # contacts in scope and in the segment
     changed: int = 0  # ContactScore rows inserted or updated
     history: int = 0  # ScoreHistory rows appended
-    removed: int = 0  # scores deleted because the contact left the segment
+    removed: int = 0  # scores deleted: contact left the segment (or its model left the plan)
     newly_eligible: list[int] = field(default_factory=list)  # became MQL-eligible in this run
 
 
@@ -69,17 +70,17 @@ def _prepared(scope: Scope) -> bool:
     return connection.vendor == "postgresql" and 0 < len(scope.ids) <= PREPARED_MAX_IDS
 
 
-def _execute(cursor, sql: str, params: list, *, prepared: bool):
-    """Run one statement; a prepared one through a server-side-binding psycopg cursor on the
-    same connection (and transaction), which prepares it once per connection and statement
-    (unless prepared statements are switched off: DB_PREPARED_STATEMENTS)."""
+def _fetchall(cursor, sql: str, params: list, *, prepared: bool) -> list[tuple]:
+    """Run one statement and return its rows; a prepared one through a server-side-binding
+    psycopg cursor on the same connection (and transaction), which prepares it once per
+    connection and statement (unless prepared statements are off: DB_PREPARED_STATEMENTS)."""
     if not prepared:
         cursor.execute(sql, params)
-        return cursor
+        return cursor.fetchall()
     raw = connection.connection
-    server = psycopg.Cursor(raw)
-    server.execute(sql, params, prepare=raw.prepare_threshold is not None)
-    return server
+    with psycopg.Cursor(raw) as server:
+        server.execute(sql, params, prepare=raw.prepare_threshold is not None)
+        return server.fetchall()
 
 
 def compute_chunk(
@@ -91,10 +92,10 @@ def compute_chunk(
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(PREPARED_SETTINGS if prepared else SESSION_SETTINGS)
-        rows = _execute(
+        rows = _fetchall(
             cursor, template.text + " ORDER BY 1", template.bind(now=now, scope=scope),
             prepared=prepared,
-        ).fetchall()  # fmt: skip
+        )  # fmt: skip
     return [
         ContactResult(
             contact_id=row[0],
@@ -194,9 +195,9 @@ def _score_pg(spec, version, now, scope, shadowed_by, plan_models) -> ChunkStats
     prepared = _prepared(scope)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(PREPARED_SETTINGS if prepared else SESSION_SETTINGS)
-        scored, removed, history, changed, newly = _execute(
+        [(scored, removed, history, changed, newly)] = _fetchall(
             cursor, template.text, params, prepared=prepared
-        ).fetchone()
+        )
     return ChunkStats(
         scored=scored, changed=changed, history=history, removed=removed, newly_eligible=newly
     )
@@ -229,10 +230,8 @@ def _score_staged(spec, version, now, scope, shadowed_by, plan_models) -> ChunkS
     row_changed = f"{score_changed} OR cs.model_version_id <> %s OR cs.breakdown <> s.breakdown"
     stats = ChunkStats()
     model_id, version_id = version.model_id, version.pk
-    scope_template = Template(*scope_sql(scope.shape, "contact_id", Dialect(connection.vendor)),
-                              pg=False)  # fmt: skip
-    scope_text = scope_template.text
-    scope_params = scope_template.bind(now=now, scope=scope)
+    scope_text, scope_markers = scope_sql(scope.shape, "contact_id", Dialect(connection.vendor))
+    scope_params = Template(scope_text, tuple(scope_markers), pg=False).bind(scope=scope)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if plan_models is not None:
             stats.removed += scores_outside_plan_delete(scope=scope, plan_models=plan_models)

@@ -6,6 +6,7 @@ models see it "shadowed" and leave it out, and drop a score they held for it.
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -14,7 +15,7 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from scoring.engine import Scope, score_chunk
-from scoring.engine.query import StatementCache
+from scoring.engine.query import LruCache
 from scoring.engine.run import scores_outside_plan_delete
 from scoring.models import ModelVersion, ScoringModel
 from scoring.spec import ModelSpec
@@ -52,7 +53,7 @@ def plan_current() -> Plan:
 
 # Parsed specs by their definition's canonical JSON: a version's definition never changes, and a
 # worker scores with the same few versions all day (the incremental path parses nothing).
-_SPECS = StatementCache(size=64)
+_SPECS = LruCache(size=64)
 
 
 def _spec(version: ModelVersion) -> ModelSpec:
@@ -60,10 +61,10 @@ def _spec(version: ModelVersion) -> ModelSpec:
     return _SPECS.get(key, lambda: ModelSpec.from_dict(version.definition))
 
 
-def _steps(versions) -> list[Step]:
+def _steps(versions: Iterable[tuple[ModelVersion, ModelSpec]]) -> list[Step]:
+    """Steps in plan order; each knows the segments of the models above it."""
     steps, above = [], []
-    for version in versions:
-        spec = _spec(version)
+    for version, spec in versions:
         steps.append(Step(version=version, shadowed_by=tuple(above), spec=spec))
         above.append(spec.segment)
     return steps
@@ -75,11 +76,12 @@ def plan_steps(plan: Plan) -> list[Step]:
         [entry["version"] for entry in plan]
     )
     # A version deleted with its model since the plan was made is left out.
-    return _steps(versions[entry["version"]] for entry in plan if entry["version"] in versions)
+    loaded = [versions[entry["version"]] for entry in plan if entry["version"] in versions]
+    return _steps((version, _spec(version)) for version in loaded)
 
 
 # (version id, model name, definition text) → (ModelVersion with its model, parsed spec).
-_CURRENT = StatementCache(size=64)
+_CURRENT = LruCache(size=64)
 
 
 def plan_current_steps() -> list[Step]:
@@ -104,12 +106,7 @@ def plan_current_steps() -> list[Step]:
         version = ModelVersion.objects.select_related("model").get(pk=version_id)
         return version, _spec(version)
 
-    steps, above = [], []
-    for version_id, name, text in rows:
-        version, spec = _CURRENT.get((version_id, name, text), partial(load, version_id))
-        steps.append(Step(version=version, shadowed_by=tuple(above), spec=spec))
-        above.append(spec.segment)
-    return steps
+    return _steps(_CURRENT.get((pk, name, text), partial(load, pk)) for pk, name, text in rows)
 
 
 def scope_score(*, steps: list[Step], scope: Scope, now: datetime) -> ScopeStats:
