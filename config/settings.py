@@ -98,6 +98,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
     }
+elif env_bool("DB_PREPARED_STATEMENTS", True):
+    # Django leaves psycopg's prepare_threshold unset, which disables prepared statements. With
+    # a threshold, a statement run with prepare=True is prepared once per connection: the
+    # scoring engine's one-contact statement (no planning per call). Django's own queries use
+    # client-side binding and are never prepared, whatever the threshold. Set
+    # DB_PREPARED_STATEMENTS=false behind a pooler in transaction mode (pgbouncer < 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

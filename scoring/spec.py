@@ -8,8 +8,10 @@ well-formed rules.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from leads.exceptions import DomainError
@@ -242,6 +244,11 @@ class ModelSpec:
         if len(keys) != len(set(keys)):
             raise DomainError("Rule keys must be unique.", field="key")
         return cls(**settings, **parts)
+
+    @cached_property
+    def content_key(self) -> str:
+        """The spec as canonical JSON: the engine caches statements compiled from it under it."""
+        return json.dumps(self.to_dict(), sort_keys=True, default=str)
 
     def to_dict(self) -> dict:
         data = {name: getattr(self, name) for name in self.SETTINGS}

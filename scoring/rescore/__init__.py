@@ -9,7 +9,7 @@ from scoring.rescore.contacts import (
     contacts_rescore_pending,
     scope_rescore,
 )
-from scoring.rescore.plan import plan_current, plan_steps, scope_score
+from scoring.rescore.plan import plan_current, plan_current_steps, plan_steps, scope_score
 from scoring.rescore.qualify import SCORING_ACTOR, contacts_mql_qualify
 from scoring.rescore.queue import contacts_rescore_queue, pending_claim, pending_mark
 from scoring.rescore.runs import (
@@ -38,6 +38,7 @@ __all__ = [
     "pending_claim",
     "pending_mark",
     "plan_current",
+    "plan_current_steps",
     "plan_steps",
     "rescore_begin",
     "rescore_chunk_failed",

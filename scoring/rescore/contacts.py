@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scoring.engine import Scope
-from scoring.rescore.plan import Step, plan_current, plan_steps, scope_score
+from scoring.rescore.plan import Step, plan_current_steps, scope_score
 from scoring.rescore.qualify import contacts_mql_qualify
 from scoring.rescore.queue import pending_claim
 
@@ -31,7 +31,7 @@ def scope_rescore(*, steps: list[Step], scope: Scope, now: datetime) -> RescoreR
     """Score one scope as of `now` and move the contacts that became eligible to mql, in one
     transaction. The stage changes carry the real time (a full run's `as_of` can be minutes
     old, and a contact's history must stay in order)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a savepoint would only cost a round trip
         stats = scope_score(steps=steps, scope=scope, now=now)
         moved = contacts_mql_qualify(newly_eligible=stats.newly_eligible, now=timezone.now())
     return RescoreResult(scored=stats.scored, changed=stats.changed, mqls=moved)
@@ -45,7 +45,7 @@ def contacts_rescore(
     now = now or timezone.now()
     ids = sorted({int(pk) for pk in contact_ids})
     if steps is None:
-        steps = plan_steps(plan_current())
+        steps = plan_current_steps()
     result = RescoreResult()
     for start in range(0, len(ids), BATCH):
         scope = Scope(ids=tuple(ids[start : start + BATCH]))
