@@ -33,6 +33,11 @@ from scoring.rescore.runs import event_watermark, rescore_resume, rescore_start
 
 RESCAN_MARGIN = timedelta(minutes=5)  # overlap for rows committed a little after their timestamp
 DIRTY_BATCH = 5_000
+# Above this many contacts (at least FULL_MIN, else this share of all contacts) a full rescore,
+# shared among the workers in chunk tasks, is cheaper than one process scoring id lists: with a
+# decaying rule every contact with recent events is "dirty" each hour (bench/rescore.py).
+FULL_SHARE = 0.1
+FULL_MIN = 20_000
 SCHEDULED_REASON = "Scheduled: contacts whose score can have changed"
 FULL_REASON = "Scheduled: a published version has not had a full rescore yet"
 
@@ -136,7 +141,9 @@ def rescore_dirty_run(*, now: datetime | None = None) -> RescoreRun | None:
     """Rescore the contacts whose score can have changed since the last finished run.
 
     Recorded as a run of kind `scheduled`; None when one is already running. Synchronous (the
-    benchmark times it); the scheduled Celery task calls it through rescore_scheduled.
+    benchmark times it); the scheduled Celery task calls it through rescore_scheduled. When more
+    contacts than FULL_MIN / FULL_SHARE can have changed, it starts a full rescore instead and
+    returns that run.
     """
     now = now or timezone.now()
     base = last_finished_run()
@@ -169,6 +176,12 @@ def rescore_dirty_run(*, now: datetime | None = None) -> RescoreRun | None:
                 )
             )
         ids.update(pending_claim(before=now - RESCAN_MARGIN))
+        if len(ids) > max(FULL_MIN, FULL_SHARE * Contact.objects.count()):
+            # This run leaves no trace: the last finished run stays the base until the full
+            # run, which covers these contacts (and the claimed markers), finishes.
+            RescoreRun.objects.filter(pk=run.pk).delete()
+            reason = f"Scheduled: {len(ids):,} contacts can have changed, a full run is cheaper"
+            return rescore_start(by=None, reason=reason)
         ordered = sorted(ids)
         batches = [ordered[i : i + DIRTY_BATCH] for i in range(0, len(ordered), DIRTY_BATCH)]
         RescoreRun.objects.filter(pk=run.pk).update(chunks_total=len(batches))

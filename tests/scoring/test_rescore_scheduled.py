@@ -101,6 +101,30 @@ def test_the_scheduled_run_rescores_what_changed_and_leaves_the_rest(world):
     )
 
 
+def test_a_large_dirty_set_is_handed_to_a_full_rescore_shared_by_the_workers(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from scoring.rescore import scheduled
+
+    monkeypatch.setattr(scheduled, "FULL_MIN", 3)  # 4 contacts can have changed, of 5
+    with (
+        time_machine.travel(T1, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = rescore_scheduled(now=T1)
+
+    run.refresh_from_db()
+    assert (run.kind, run.status, run.contacts_scored) == (
+        RescoreKind.FULL,
+        RescoreStatus.DONE,
+        5,
+    )
+    assert run.reason == "Scheduled: 4 contacts can have changed, a full run is cheaper"
+    assert not RescoreRun.objects.filter(kind=RescoreKind.SCHEDULED).exists()
+    assert engagement(world["leaving"]) == 0
+    assert engagement(world["active"]) == 5
+
+
 def test_a_second_scheduled_run_starts_from_the_first(world):
     with time_machine.travel(T1, tick=False):
         rescore_scheduled(now=T1)
