@@ -59,6 +59,7 @@ from scoring.rescore import (  # noqa: E402
     pending_mark,
     plan_current_steps,
     rescore_dirty_run,
+    rescore_scheduled,
     rescore_start,  # noqa: E402
 )
 from scoring.services import model_create, model_publish, model_update, rule_add  # noqa: E402
@@ -291,6 +292,26 @@ def scheduled(label: str) -> None:
           f"written (load {load()})", flush=True)  # fmt: skip
 
 
+def scheduled_with_decay(workers: Workers) -> None:
+    """The scheduled run with the decay model active: every contact with events in a decaying
+    rule's window can have changed, so it hands them to a full run that the workers share."""
+    use_model("Bench decay")
+    full_rescore(workers, "Bench decay, after switching models", "—")
+    for label in ("decay model active", "decay model active, again"):
+        app.conf.task_default_queue = workers.queue
+        started = time.perf_counter()
+        run = rescore_scheduled()
+        while not run.is_finished and workers.alive():
+            time.sleep(0.02)
+            run.refresh_from_db()
+        app.conf.task_default_queue = UNUSED_QUEUE
+        analyze_scores()
+        print(f"  scheduled run, {label}: {time.perf_counter() - started:.1f} s — {run.kind} "
+              f"run ({run.reason}), {run.contacts_scored:,} contacts scored, "
+              f"{run.scores_changed:,} score rows written (load {load()})", flush=True)  # fmt: skip
+    use_model("Bench")
+
+
 def new_events(ids: list[int], n: int) -> None:
     now = timezone.now()
     ActivityEvent.objects.bulk_create(
@@ -316,6 +337,8 @@ def main() -> None:
     parser.add_argument("--one", type=int, default=500, help="contacts for the one-contact timing")
     parser.add_argument("--new-events", default="5000,50000", help="comma-separated counts")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--decay-scheduled", action="store_true",
+                        help="also time the scheduled run with the decay model active")  # fmt: skip
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
@@ -362,6 +385,9 @@ def main() -> None:
             again = full_rescore(workers, f"{name}, again (only changes written)", target)
             if name == "Bench":
                 per_contact = {"first full run": first, "second full run": again}
+        if workers is not None and args.decay_scheduled:
+            scheduled_with_decay(workers)
+            full_rescore(workers, "Bench, after switching back", "—")
     finally:
         if workers is not None:
             workers.stop()
