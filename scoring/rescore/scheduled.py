@@ -176,7 +176,7 @@ def rescore_dirty_run(*, now: datetime | None = None) -> RescoreRun | None:
                 )
             )
         ids.update(pending_claim(before=now - RESCAN_MARGIN))
-        if len(ids) > max(FULL_MIN, FULL_SHARE * Contact.objects.count()):
+        if len(ids) > FULL_MIN and len(ids) > FULL_SHARE * Contact.objects.count():
             # This run leaves no trace: the last finished run stays the base until the full
             # run, which covers these contacts (and the claimed markers), finishes.
             RescoreRun.objects.filter(pk=run.pk).delete()
