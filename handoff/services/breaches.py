@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from handoff.models import Breach, MemberRole, Mql, Notification, SlaClock, SlaKind, TeamMember
-from handoff.services.notifications import _mql_url
+from handoff.services.notifications import EMAIL_LINES, _mql_url
 from leads.exceptions import ConflictError, DomainError
 from leads.models import Contact
 
@@ -89,9 +89,6 @@ class BreachSummary:
             f"{self.kinds[kind]} {kind.label.lower()}" for kind in SlaKind if kind in self.kinds
         )
         return f"{self.total} SLA breaches: {kinds}"
-
-
-EMAIL_LINES = 20
 
 
 def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:

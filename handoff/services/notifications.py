@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from handoff.models import MemberRole, Mql, Notification, TeamMember
 
 BATCH = 5000
+EMAIL_LINES = 20  # an email lists at most this many notifications, then a count
 
 
 def _mql_url(mql_id: int) -> str:
@@ -27,7 +28,7 @@ def notify(*, users: Iterable, message: str, mql: Mql | None, now: datetime) -> 
 
 def notify_many(items: list[tuple], *, now: datetime, subject: str) -> None:
     """(user, message, mql or None) notifications in one bulk insert; after commit, one email
-    per person listing their messages (at most 20 lines)."""
+    per person listing their messages (at most EMAIL_LINES lines)."""
     seen, rows = set(), []
     for user, message, mql in items:
         key = (user.pk, message, mql.pk if mql else None) if user is not None else None
@@ -50,9 +51,9 @@ def notify_many(items: list[tuple], *, now: datetime, subject: str) -> None:
 def _emails_send(by_email: dict[str, list[Notification]], subject: str) -> None:
     site = getattr(settings, "SITE_URL", "")
     for email, rows in by_email.items():
-        lines = [f"{r.message}  {site}{r.url}".rstrip() for r in rows[:20]]
-        if len(rows) > 20:
-            lines.append(f"… and {len(rows) - 20} more in LeadBridge.")
+        lines = [f"{r.message}  {site}{r.url}".rstrip() for r in rows[:EMAIL_LINES]]
+        if len(rows) > EMAIL_LINES:
+            lines.append(f"… and {len(rows) - EMAIL_LINES} more in LeadBridge.")
         title = rows[0].message if len(rows) == 1 else f"{len(rows)} {subject}"
         send_mail(
             f"[LeadBridge] {title[:120]}", "\n".join(lines), None, [email], fail_silently=True
