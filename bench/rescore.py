@@ -202,6 +202,15 @@ def analyze_scores() -> None:
         cursor.execute(f"ANALYZE {ContactScore._meta.db_table}, {ScoreHistory._meta.db_table}")
 
 
+def run_waited(run: RescoreRun, workers: Workers) -> RescoreRun:
+    """`run` once it has finished (or a worker died), refreshed."""
+    while True:
+        run.refresh_from_db()
+        if run.is_finished or not workers.alive():
+            return run
+        time.sleep(0.02)
+
+
 def full_rescore(workers: Workers | None, label: str, target: str) -> float:
     """One full rescore through the workers (or in this process); prints its figures."""
     if workers is None:
@@ -215,12 +224,7 @@ def full_rescore(workers: Workers | None, label: str, target: str) -> float:
         before = workers.rss()
         workers.peaks = list(before)
         started = time.perf_counter()
-        run = rescore_start(by=None, reason=f"bench: {label}")
-        while True:
-            run.refresh_from_db()
-            if run.is_finished or not workers.alive():
-                break
-            time.sleep(0.02)
+        run = run_waited(rescore_start(by=None, reason=f"bench: {label}"), workers)
         rss = f"; worker RSS MB start {before}, peak {workers.peaks}, end {workers.rss()}"
     seconds = time.perf_counter() - started
     run.refresh_from_db()
@@ -300,10 +304,7 @@ def scheduled_with_decay(workers: Workers) -> None:
     for label in ("decay model active", "decay model active, again"):
         app.conf.task_default_queue = workers.queue
         started = time.perf_counter()
-        run = rescore_scheduled()
-        while not run.is_finished and workers.alive():
-            time.sleep(0.02)
-            run.refresh_from_db()
+        run = run_waited(rescore_scheduled(), workers)
         app.conf.task_default_queue = UNUSED_QUEUE
         analyze_scores()
         print(f"  scheduled run, {label}: {time.perf_counter() - started:.1f} s — {run.kind} "
