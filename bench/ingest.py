@@ -35,10 +35,10 @@ import requests  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from leads import roles  # noqa: E402
+from core import roles  # noqa: E402
+from core.tokens import api_token_create  # noqa: E402
 from leads.generate import data_generate  # noqa: E402
 from leads.models import ActivityEvent, Contact, EventType  # noqa: E402
-from leads.tokens import api_token_create  # noqa: E402
 
 BATCH = 1000
 

@@ -1,6 +1,6 @@
 """Time `scoring.preview.draft_preview` (draft vs published, whole database) on PostgreSQL.
 
-Usage (data from generate_data; the issue's target is under 10 s for 100,000 contacts):
+Usage (data from generate_data; the target is under 10 s for 100,000 contacts):
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/lb_api_bench .venv/bin/python manage.py migrate
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/lb_api_bench .venv/bin/python manage.py \
     generate_data --contacts 100000 --events 2000000 --seed 1

@@ -15,7 +15,7 @@ its requests back to back (`--think 0`: 50 requests always in flight, a saturati
 latency is 50 / throughput) or pauses a random 0–2×`--think` seconds between them (reps reading
 their queue). Prints p50 / p95 / p99 latency per endpoint and the throughput; every response
 must be a 200 listing the rep's own MQLs.
-Target (issue 4): p95 under 150 ms for both with 50 concurrent reps and 100,000 open MQLs.
+Target: p95 under 150 ms for both with 50 concurrent reps and 100,000 open MQLs.
 """
 
 import argparse
@@ -42,7 +42,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 from ingest import free_port, start_gunicorn  # noqa: E402
 
-from leads.tokens import api_token_create  # noqa: E402
+from core.tokens import api_token_create  # noqa: E402
 
 TEAM = "Queue load team"
 

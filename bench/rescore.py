@@ -1,4 +1,4 @@
-"""Benchmark scoring at scale on PostgreSQL (issue 3 §7): full, incremental and scheduled rescores.
+"""Benchmark scoring at scale on PostgreSQL: full, incremental and scheduled rescores.
 
 Usage (run it under the shared lock; the database should hold the data already):
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/lb_bench \\

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from leads.views import api_docs
+from core.views import api_docs
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("handoff.urls")),
     path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
+    path("", include("core.urls")),
 ]

@@ -6,10 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.views.decorators.http import require_GET
 
+from core.http import list_template, page_render
 from feedback.filters import DecisionFilter
 from feedback.models import Decision
 from feedback.selectors import decisions_for_user, reason_counts
-from handoff.views import PAGE_SIZE, _list_template, _render, rule_sentences
+from handoff.views import PAGE_SIZE, rule_sentences
 
 
 class InboxFilter(DecisionFilter):
@@ -47,4 +48,4 @@ def inbox(request):
         "rows": list(zip(items, sentences, strict=True)),
         "counts": reason_counts(decisions) if valid else None,
     }
-    return _render(request, _list_template(request, "feedback/inbox.html"), context)
+    return page_render(request, list_template(request, "feedback/inbox.html"), context)

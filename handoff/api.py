@@ -11,11 +11,14 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api import ERRORS, api_require
+from core.exceptions import ConflictError
+from core.roles import is_admin
 from feedback.models import RejectReason
 from handoff import selectors, services
 from handoff.filters import BreachFilter, QueueFilter
@@ -50,15 +53,6 @@ from handoff.serializers import (
     TouchOutSerializer,
     WorkCalendarSerializer,
 )
-from leads.exceptions import ConflictError
-from leads.roles import is_admin
-
-ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Field name → messages, or detail")
-
-
-def _require(user, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied(f"You need the {perm} permission for this.")
 
 
 def _valid(serializer_class, data) -> dict:
@@ -87,7 +81,7 @@ class QueueApi(generics.ListAPIView):
     queryset = Mql.objects.none()
 
     def get_queryset(self):
-        _require(self.request.user, "handoff.view_mql")
+        api_require(self.request.user, "handoff.view_mql")
         return selectors.queue_for_user(user=self.request.user)
 
     def list(self, request, *args, **kwargs):
@@ -101,7 +95,7 @@ class MqlDetailApi(generics.RetrieveAPIView):
     queryset = Mql.objects.none()
 
     def get_object(self):
-        _require(self.request.user, "handoff.view_mql")
+        api_require(self.request.user, "handoff.view_mql")
         return selectors.mql_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
 
 
@@ -111,7 +105,7 @@ class _MqlAction(generics.GenericAPIView):
 
     def mql(self, request, pk) -> Mql:
         mql = selectors.mql_get_for_user(user=request.user, pk=pk)
-        _require(request.user, self.permission)
+        api_require(request.user, self.permission)
         return mql
 
 
@@ -184,7 +178,7 @@ class MqlBulkReassignApi(generics.GenericAPIView):
         responses={200: MqlSerializer(many=True), 400: ERRORS, 403: ERRORS, 409: ERRORS},
     )
     def post(self, request):
-        _require(request.user, "handoff.reassign_mql")
+        api_require(request.user, "handoff.reassign_mql")
         data = _valid(BulkReassignInputSerializer, request.data)
         mqls = list(selectors.mqls_for_user(user=request.user).filter(pk__in=data["mqls"]))
         missing = set(data["mqls"]) - {m.pk for m in mqls}
@@ -206,7 +200,7 @@ class BreachListApi(generics.ListAPIView):
     queryset = Breach.objects.none()
 
     def get_queryset(self):
-        _require(self.request.user, "handoff.view_breach")
+        api_require(self.request.user, "handoff.view_breach")
         return selectors.breaches_for_user(user=self.request.user)
 
 
@@ -220,7 +214,7 @@ class BreachAcknowledgeApi(generics.GenericAPIView):
 
     def post(self, request, pk: int):
         breach = selectors.breach_get_for_user(user=request.user, pk=pk)
-        _require(request.user, "handoff.change_breach")
+        api_require(request.user, "handoff.change_breach")
         data = _valid(AcknowledgeInputSerializer, request.data)
         breach = services.breach_acknowledge(breach=breach, by=request.user, note=data["note"])
         return Response(BreachSerializer(breach).data)
@@ -250,7 +244,7 @@ class ComplianceApi(generics.GenericAPIView):
     queryset = Mql.objects.none()
 
     def get(self, request):
-        _require(request.user, "handoff.view_breach")
+        api_require(request.user, "handoff.view_breach")
         group = request.query_params.get("group", "week")
         if group not in ("rep", "team", "week"):
             raise ValidationError({"group": ["Choose rep, team or week."]})

@@ -8,12 +8,12 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
+from core.exceptions import DomainError
+from core.roles import is_admin
 from feedback.models import Disposition, RejectReason
 from handoff.filters import BreachFilter, QueueFilter
 from handoff.models import MemberRole, Team, TeamMember, TouchKind
 from handoff.selectors import managed_team_ids
-from leads.exceptions import DomainError
-from leads.roles import is_admin
 from scoring.models import Grade
 
 

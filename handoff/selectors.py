@@ -8,9 +8,9 @@ from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
+from core.roles import is_admin
 from handoff.models import Breach, MemberRole, Mql, MqlStatus, SlaClock, TeamMember
 from leads.models import ActivityEvent
-from leads.roles import is_admin
 
 
 def managed_team_ids(user) -> list[int]:

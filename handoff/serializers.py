@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework import serializers
 
+from core.exceptions import DomainError
 from feedback.models import Disposition, RejectReason
 from handoff.business_time import BusinessCalendar, CalendarError
 from handoff.models import (
@@ -22,7 +23,6 @@ from handoff.models import (
 )
 from handoff.selectors import clock_state
 from handoff.services import routing_conditions_clean
-from leads.exceptions import DomainError
 
 
 class UserRefSerializer(serializers.Serializer):

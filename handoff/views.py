@@ -11,14 +11,15 @@ import csv
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from core.exceptions import ConflictError, DomainError
+from core.http import list_template, page_render, page_require
+from core.roles import is_admin
 from handoff import selectors, services
 from handoff.forms import (
     AcceptForm,
@@ -32,32 +33,12 @@ from handoff.forms import (
     add_domain_error,
 )
 from handoff.models import Mql, MqlStatus, Notification, SlaClock
-from leads.exceptions import ConflictError, DomainError
-from leads.roles import is_admin
 from scoring.describe import KINDS, describe_rule
 from scoring.models import ModelVersion
 
 PAGE_SIZE = 50
 # Each queue row carries its clocks, reasons and recent activity: shorter pages read better.
 QUEUE_PAGE_SIZE = 25
-
-
-def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _render(request, template: str, context: dict, status: int = 200):
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _list_template(request, template: str) -> str:
-    """htmx swaps only the results; a history restore or a plain request gets the whole page."""
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{template}#results"
-    return template
 
 
 # --- why an MQL qualified -----------------------------------------------------------------------
@@ -126,7 +107,7 @@ def _sees_teams(user) -> bool:
 
 @require_GET
 def queue(request):
-    _require(request, "handoff.view_mql")
+    page_require(request, "handoff.view_mql")
     filterset = QueuePageFilter(
         request.GET or None,
         queryset=selectors.queue_for_user(user=request.user),
@@ -146,7 +127,7 @@ def queue(request):
     }
     if context["can_bulk_reassign"]:
         context["bulk_form"] = BulkReassignForm(user=request.user)
-    return _render(request, _list_template(request, "handoff/queue.html"), context)
+    return page_render(request, list_template(request, "handoff/queue.html"), context)
 
 
 def _can_bulk_reassign(user) -> bool:
@@ -156,8 +137,8 @@ def _can_bulk_reassign(user) -> bool:
 @require_POST
 def queue_reassign(request):
     """Give the ticked MQLs of the queue to one rep (all or nothing, as the API)."""
-    _require(request, "handoff.view_mql")
-    _require(request, "handoff.reassign_mql")
+    page_require(request, "handoff.view_mql")
+    page_require(request, "handoff.reassign_mql")
     back = request.POST.get("next") or ""
     if not back.startswith("/queue/"):
         back = "/queue/"
@@ -224,15 +205,15 @@ def _mql_page(request, mql: Mql, forms: dict | None = None, status: int = 200, c
         "conflict": conflict,
         "now": timezone.now(),
     }
-    return _render(request, "handoff/mql_detail.html", context, status=status)
+    return page_render(request, "handoff/mql_detail.html", context, status=status)
 
 
 def _mql_for(request, pk: int, perm: str | None = None) -> Mql:
     """The MQL if the user may see it (404 otherwise) and holds `perm` (403 otherwise)."""
-    _require(request, "handoff.view_mql")
+    page_require(request, "handoff.view_mql")
     mql = selectors.mql_get_for_user(user=request.user, pk=pk)
     if perm:
-        _require(request, perm)
+        page_require(request, perm)
     return mql
 
 
@@ -320,7 +301,7 @@ def mql_reassign(request, pk: int):
 @require_GET
 def notifications(request):
     items = Notification.objects.filter(user=request.user)[:100]
-    return _render(request, "handoff/notifications.html", {"items": items})
+    return page_render(request, "handoff/notifications.html", {"items": items})
 
 
 @require_POST
@@ -336,7 +317,7 @@ def notifications_read(request):
 
 
 def _breach_filter(request) -> tuple[BreachPageFilter, bool]:
-    _require(request, "handoff.view_breach")
+    page_require(request, "handoff.view_breach")
     filterset = BreachPageFilter(
         request.GET or None,
         queryset=selectors.breaches_for_user(user=request.user),
@@ -359,7 +340,7 @@ def breach_list(request):
         "sees_teams": _sees_teams(request.user),
         "ack_form": AcknowledgeForm(),
     }
-    return _render(request, _list_template(request, "handoff/breach_list.html"), context)
+    return page_render(request, list_template(request, "handoff/breach_list.html"), context)
 
 
 CSV_COLUMNS = [
@@ -418,9 +399,9 @@ def breach_export(request):
 
 @require_POST
 def breach_acknowledge(request, pk: int):
-    _require(request, "handoff.view_breach")
+    page_require(request, "handoff.view_breach")
     breach = selectors.breach_get_for_user(user=request.user, pk=pk)
-    _require(request, "handoff.change_breach")
+    page_require(request, "handoff.change_breach")
     form = AcknowledgeForm(request.POST)
     back = request.POST.get("next") or ""
     if not back.startswith("/sla/breaches/"):
@@ -436,7 +417,7 @@ def breach_acknowledge(request, pk: int):
         messages.success(request, f"Breach of {breach.mql.contact} acknowledged.")
         return redirect(back)
     context = {"breach": breach, "ack_form": form}
-    return _render(request, "handoff/breach_acknowledge.html", context, status=400)
+    return page_render(request, "handoff/breach_acknowledge.html", context, status=400)
 
 
 GROUPS = {"week": "Week", "team": "Team", "rep": "Rep"}
@@ -444,7 +425,7 @@ GROUPS = {"week": "Week", "team": "Team", "rep": "Rep"}
 
 @require_GET
 def compliance(request):
-    _require(request, "handoff.view_breach")
+    page_require(request, "handoff.view_breach")
     group = request.GET.get("group", "week")
     if group not in GROUPS:
         group = "week"
@@ -453,4 +434,4 @@ def compliance(request):
     for row in rows:
         row["percent"] = round(row["compliance"] * 100, 1)
     context = {"rows": rows, "group": group, "groups": GROUPS, "since": since, "until": until}
-    return _render(request, "handoff/compliance.html", context)
+    return page_render(request, "handoff/compliance.html", context)

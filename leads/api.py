@@ -22,8 +22,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from leads.exceptions import ConflictError
-from leads.filters import ContactFilter
+from core.api import ERRORS, api_require
+from core.exceptions import ConflictError
+from leads.filters import contact_filterset
 from leads.ingest import MAX_BATCH, REJECTED, events_ingest
 from leads.models import ActivityEvent, Contact, StageChange
 from leads.selectors import contact_get_for_user, contacts_for_user, stage_stays
@@ -43,14 +44,6 @@ from leads.services import contact_upsert, stage_change
 CONTACT_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Contact id"
 )
-ERRORS = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="Field name → list of messages, or detail"
-)
-
-
-def _require(user, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied(f"You need the {perm} permission for this.")
 
 
 def _may_assign_owner(user) -> bool:
@@ -109,8 +102,11 @@ def _split_company(data: dict) -> tuple[dict, dict | None]:
 )
 class ContactListCreateApi(generics.ListCreateAPIView):
     parser_classes = [JSONParser]
-    filterset_class = ContactFilter
     queryset = Contact.objects.none()  # the real one is per user, see get_queryset
+
+    @property
+    def filterset_class(self):
+        return contact_filterset()
 
     def get_queryset(self):
         return contacts_for_user(user=self.request.user)
@@ -120,7 +116,7 @@ class ContactListCreateApi(generics.ListCreateAPIView):
 
     def create(self, request, *args, **kwargs):
         user = request.user
-        _require(user, "leads.add_contact")
+        api_require(user, "leads.add_contact")
         serializer = ContactWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data, company = _split_company(serializer.validated_data)
@@ -128,7 +124,7 @@ class ContactListCreateApi(generics.ListCreateAPIView):
 
         existing = Contact.objects.filter(email__iexact=email).only("id", "owner_id").first()
         if existing is not None:
-            _require(user, "leads.change_contact")
+            api_require(user, "leads.change_contact")
             if not contacts_for_user(user=user).filter(pk=existing.pk).exists():
                 raise PermissionDenied(
                     {"email": ["A contact with this email exists and is not yours to change."]}
@@ -172,7 +168,7 @@ class ContactDetailApi(generics.GenericAPIView):
         return _contact_detail(contact_get_for_user(user=request.user, pk=pk))
 
     def patch(self, request, pk: int):
-        _require(request.user, "leads.change_contact")
+        api_require(request.user, "leads.change_contact")
         contact = contact_get_for_user(user=request.user, pk=pk)
         read_only = {
             "lifecycle_stage": "Change the stage with POST /api/v1/contacts/{id}/stage/.",
@@ -204,7 +200,7 @@ class ContactStageApi(generics.GenericAPIView):
     queryset = Contact.objects.none()
 
     def post(self, request, pk: int):
-        _require(request.user, "leads.change_stage")
+        api_require(request.user, "leads.change_stage")
         contact = contact_get_for_user(user=request.user, pk=pk)
         serializer = StageChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -229,7 +225,7 @@ class ContactEventsApi(generics.ListAPIView):
     queryset = ActivityEvent.objects.none()
 
     def get_queryset(self):
-        _require(self.request.user, "leads.view_activityevent")
+        api_require(self.request.user, "leads.view_activityevent")
         contact = contact_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
         return ActivityEvent.objects.filter(contact=contact)
 
@@ -283,7 +279,7 @@ class EventIngestApi(generics.GenericAPIView):
     queryset = ActivityEvent.objects.none()
 
     def post(self, request):
-        _require(request.user, "leads.add_activityevent")
+        api_require(request.user, "leads.add_activityevent")
         body = request.data
         if isinstance(body, dict):
             items = [body]

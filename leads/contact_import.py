@@ -38,7 +38,9 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
+from core.roles import is_admin
+from leads import hooks
 from leads.ingest import _one_of, _parse_email
 from leads.models import (
     Company,
@@ -50,9 +52,7 @@ from leads.models import (
     Seniority,
     StageChange,
 )
-from leads.roles import is_admin
 from leads.services import CONTACT_FIELDS, first_stage_changes_create
-from scoring.rescore.queue import contacts_rescore_queue
 
 CHUNK = 5_000
 INLINE_MAX_ROWS = 2_000  # larger files run as a Celery task
@@ -495,7 +495,7 @@ def _chunk_write(rows: list[_Row], *, by, stage: str, reason: str, now: datetime
         _contacts_update(list(changed.values()), sorted(changed_fields), now=now)
     if new:
         rescore += _contacts_insert(list(new.values()), by=by, stage=stage, reason=reason, now=now)
-    contacts_rescore_queue(contact_ids=rescore)
+    hooks.contacts_changed(contact_ids=rescore)
 
 
 # Columns written for a new contact (everything but the id).

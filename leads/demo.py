@@ -1,5 +1,6 @@
 """Demo data for `make run`: one user per role, ~300 companies, ~2,000 contacts, ~50,000 events,
-and the demo pipeline (handoff.demo: a published scoring model, sales teams, routing).
+and, through hooks.demo_seed, the demo data of the apps above (a published scoring model,
+sales teams, routing).
 
 Deterministic (fixed seed) and idempotent: users are created when missing, and the data set is
 written once, in one transaction; a second run finds its history rows and adds nothing.
@@ -13,7 +14,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from leads import roles
+from core import roles
+from leads import hooks
 from leads.generate import GenerateResult, data_generate
 from leads.models import StageChange
 
@@ -66,12 +68,10 @@ def demo_users_ensure(*, password: str) -> list[str]:
 def demo_seed(*, password: str | None = None) -> DemoResult:
     """Users for every role and, once, the demo data set (contacts past MQL owned by the reps)."""
     password = settings.DEMO_PASSWORD if password is None else password
-    from handoff.demo import demo_pipeline_seed  # handoff builds on leads
-
     with transaction.atomic():
         users = demo_users_ensure(password=password)
         if StageChange.objects.filter(actor_system=ACTOR).exists():
-            demo_pipeline_seed()  # a database seeded before the pipeline existed gets it now
+            hooks.demo_seed()  # a database seeded before the apps above had demo data gets it now
             return DemoResult(users_created=users, data=None)
         reps = list(
             get_user_model()
@@ -90,7 +90,7 @@ def demo_seed(*, password: str | None = None) -> DemoResult:
             actor=ACTOR,
             chunk_contacts=CONTACTS,
         )
-        demo_pipeline_seed()
+        hooks.demo_seed()
     return DemoResult(users_created=users, data=data)
 
 

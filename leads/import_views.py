@@ -5,9 +5,10 @@ from pathlib import Path
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.exceptions import DomainError
+from core.http import list_template, page_render
 from leads.contact_import import (
     csv_inspect,
     import_job_create,
@@ -16,7 +17,6 @@ from leads.contact_import import (
     import_jobs_for_user,
     mapping_guess,
 )
-from leads.exceptions import DomainError
 from leads.import_forms import ImportMappingForm, ImportUploadForm
 from leads.models import ImportStatus
 
@@ -78,12 +78,9 @@ def import_map(request, pk: int):
 def import_job(request, pk: int):
     job = import_job_get_for_user(user=request.user, pk=pk)
     context = {"job": job, "rejected_rows": job.rejected_rows[:REPORT_ROWS]}
-    template = "leads/import_job.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#progress"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_render(
+        request, list_template(request, "leads/import_job.html", "progress"), context
+    )
 
 
 @require_GET

@@ -34,10 +34,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from leads import hooks
 from leads.models import ActivityEvent, Contact, EventType, LifecycleStage
 from leads.selectors import contacts_for_user
 from leads.services import first_stage_changes_create
-from scoring.rescore.queue import contacts_rescore_queue
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -127,7 +127,7 @@ def events_ingest(*, items: list[Any], by, now: datetime | None = None) -> list[
         to_insert.sort(key=lambda item: (item.key is not None, item.key or ("", "")))
         _insert_events(to_insert, now=now, outcomes=outcomes)
         if by is not None:  # file imports (by=None) are left to the scheduled rescore
-            contacts_rescore_queue(
+            hooks.contacts_changed(
                 contact_ids={
                     o.event["contact"] for o in outcomes if o is not None and o.status == CREATED
                 }

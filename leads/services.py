@@ -6,10 +6,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
+from core.roles import is_admin
+from leads import hooks
 from leads.lifecycle import Move, classify_move
 from leads.models import Company, Contact, LifecycleStage, StageChange
-from leads.roles import is_admin
 
 CONTACT_FIELDS = (
     "first_name",
@@ -94,7 +95,7 @@ def stage_change(
             reason=reason,
             override=override and move == Move.SKIP,
         )
-        _handoff_follow([change], now=now)
+        hooks.stage_changed(changes=[change], now=now)
     contact.lifecycle_stage, contact.stage_entered_at, contact.updated_at = to_stage, now, now
     return change
 
@@ -160,31 +161,8 @@ def stage_change_bulk(
             )
             for pk, from_stage in locked
         )
-        _handoff_follow(changes, now=now)
+        hooks.stage_changed(changes=changes, now=now)
         return changes
-
-
-def _handoff_follow(changes: list[StageChange], *, now: datetime) -> None:
-    """The sales queue follows the stage, whoever moved it (direct calls in the same
-    transaction, not signals): a contact that enters `mql` gets an open MQL, routed to a rep on
-    commit (by scoring or by hand alike); one that leaves `mql` otherwise than by the queue's
-    accept / reject has its open MQL closed."""
-    # Imported here: the handoff builds on leads (it imports this module).
-    from handoff.services import mqls_close_outside_queue, mqls_open
-
-    if any(change.from_stage == LifecycleStage.MQL for change in changes):
-        mqls_close_outside_queue(changes=changes)
-    entered = [change.contact_id for change in changes if change.to_stage == LifecycleStage.MQL]
-    if entered:
-        mqls_open(contact_ids=entered, now=now)
-
-
-def _rescore_later(contact_ids) -> None:
-    """Queue the scoring of these contacts once the transaction commits (deduplicated)."""
-    # Imported here: scoring builds on leads (it imports this module), not the other way round.
-    from scoring.rescore.queue import contacts_rescore_queue
-
-    contacts_rescore_queue(contact_ids=contact_ids)
 
 
 def company_upsert(*, domain: str, data: dict) -> Company:
@@ -201,7 +179,9 @@ def company_upsert(*, domain: str, data: dict) -> Company:
         setattr(company, field, values[field])
     if changed:
         company.save(update_fields=[*changed, "updated_at"])
-        _rescore_later(Contact.objects.filter(company=company).values_list("pk", flat=True))
+        hooks.contacts_changed(
+            contact_ids=Contact.objects.filter(company=company).values_list("pk", flat=True)
+        )
     return company
 
 
@@ -233,7 +213,7 @@ def contact_create(
             actor_system="" if by is not None else (system or "api"),
             reason=reason,
         )
-        _rescore_later([contact.pk])
+        hooks.contacts_changed(contact_ids=[contact.pk])
     return contact
 
 
@@ -266,7 +246,7 @@ def contact_update(*, contact: Contact, data: dict) -> Contact:
         setattr(contact, field, data[field])
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
-        _rescore_later([contact.pk])
+        hooks.contacts_changed(contact_ids=[contact.pk])
     return contact
 
 

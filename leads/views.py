@@ -3,22 +3,21 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from csp.decorators import csp_update
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
-from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
+from core.http import list_template, page_render
+from leads import hooks
+from leads.filters import contact_filterset
 from leads.forms import ContactPageFilter, StageChangeForm
 from leads.models import ActivityEvent, Contact, StageChange
 from leads.selectors import contact_get_for_user, contacts_for_user, stage_stays
 from leads.services import stage_change
-from scoring.score_panel import score_panel
 
 PAGE_SIZE = 25
 TIMELINE_EVENTS = 100
@@ -46,7 +45,7 @@ def _ordering(sort: str) -> list:
 
 @require_GET
 def contact_list(request):
-    filterset = ContactPageFilter(
+    filterset = contact_filterset(ContactPageFilter)(
         request.GET or None,
         queryset=contacts_for_user(user=request.user),
         request=request,
@@ -78,13 +77,7 @@ def contact_list(request):
             )
         ),
     }
-    # htmx swaps only the results; a history restore or a plain request gets the whole page.
-    template = "leads/contact_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_render(request, list_template(request, "leads/contact_list.html"), context)
 
 
 @dataclass(frozen=True)
@@ -122,9 +115,11 @@ def _contact_page(request, contact: Contact, form: StageChangeForm | None, statu
         "timeline_limit": TIMELINE_EVENTS,
         "form": form,
         "can_change_stage": can_change_stage,
-        "score_panel": score_panel(user=request.user, contact=contact)
-        if request.user.has_perm("scoring.view_scoringmodel")
-        else None,
+        "panels": [
+            panel
+            for panel in hooks.contact_page_panels(user=request.user, contact=contact)
+            if panel is not None
+        ],
     }
     return render(request, "leads/contact_detail.html", context, status=status)
 
@@ -157,15 +152,3 @@ def contact_stage_change(request, pk: int):
             )
             return redirect("contact", pk=contact.pk)
     return _contact_page(request, contact, form, status=400)
-
-
-# Swagger UI's page carries a small inline <style> and its components set style attributes:
-# only this page allows inline styles; scripts stay 'self' (the split view serves its init
-# script as a separate file).
-_swagger = SpectacularSwaggerSplitView.as_view(url_name="schema", title="LeadBridge API")
-
-
-@csp_update({"style-src": ["'unsafe-inline'"]})
-def api_docs(request):
-    """/api/docs/: a page for people, so login redirects like every other page."""
-    return _swagger(request)

@@ -17,8 +17,8 @@ from rest_framework import generics, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from leads.api import ERRORS, _require
-from leads.exceptions import DomainError
+from core.api import ERRORS, api_require
+from core.exceptions import DomainError
 from scoring.describe import score_explained
 from scoring.models import ModelVersion, ScoringModel
 from scoring.preview import draft_preview
@@ -124,7 +124,7 @@ class ScoringModelListCreateApi(generics.ListCreateAPIView):
         return _models().filter(pk__in=models_for_user(user=self.request.user))
 
     def create(self, request, *args, **kwargs):
-        _require(request.user, "scoring.add_scoringmodel")
+        api_require(request.user, "scoring.add_scoringmodel")
         data, rules = _split(request.data, full=False)
         model = model_create_with_rules(data=data, rules=rules, by=request.user)
         return _model_response(model, status_code=status.HTTP_201_CREATED)
@@ -165,7 +165,7 @@ class ScoringModelDetailApi(generics.GenericAPIView):
 
     def _update(self, request, pk: int, *, full: bool) -> Response:
         model = model_get_for_user(user=request.user, pk=pk)
-        _require(request.user, "scoring.change_scoringmodel")
+        api_require(request.user, "scoring.change_scoringmodel")
         data, rules = _split(request.data, full=full)
         model = model_update_with_rules(model=model, data=data, rules=rules)
         return _model_response(model)
@@ -178,7 +178,7 @@ class ScoringModelDetailApi(generics.GenericAPIView):
 
     def delete(self, request, pk: int):
         model = model_get_for_user(user=request.user, pk=pk)
-        _require(request.user, "scoring.delete_scoringmodel")
+        api_require(request.user, "scoring.delete_scoringmodel")
         model_delete(model=model)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -198,7 +198,7 @@ class ScoringModelPublishApi(generics.GenericAPIView):
 
     def post(self, request, pk: int):
         model = model_get_for_user(user=request.user, pk=pk)
-        _require(request.user, "scoring.change_scoringmodel")
+        api_require(request.user, "scoring.change_scoringmodel")
         serializer = PublishSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = serializer.validated_data.get("note", "")
@@ -220,7 +220,7 @@ class ScoringModelRollbackApi(generics.GenericAPIView):
 
     def post(self, request, pk: int):
         model = model_get_for_user(user=request.user, pk=pk)
-        _require(request.user, "scoring.change_scoringmodel")
+        api_require(request.user, "scoring.change_scoringmodel")
         serializer = RollbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         number = serializer.validated_data["version"]
@@ -247,7 +247,7 @@ class ScoringModelPreviewApi(generics.GenericAPIView):
 
     def post(self, request, pk: int):
         model = model_get_for_user(user=request.user, pk=pk)
-        _require(request.user, "scoring.change_scoringmodel")
+        api_require(request.user, "scoring.change_scoringmodel")
         serializer = PreviewInputSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
         preview = draft_preview(model=model, examples=serializer.validated_data["examples"])

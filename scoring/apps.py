@@ -16,4 +16,12 @@ class ScoringConfig(AppConfig):
     name = "scoring"
 
     def ready(self) -> None:
+        from leads import hooks
+        from scoring.filters import ContactScoreFilter
+        from scoring.rescore.queue import contacts_rescore_queue
+        from scoring.score_panel import score_panel_for_page
+
         connection_created.connect(_sqlite_math, dispatch_uid="scoring_sqlite_math")
+        hooks.contacts_changed.register(contacts_rescore_queue)
+        hooks.contact_filters.register(ContactScoreFilter)
+        hooks.contact_page_panels.register(score_panel_for_page)

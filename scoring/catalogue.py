@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from leads.models import Department, Seniority
 
 MAX_LIST_ITEMS = 500

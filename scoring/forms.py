@@ -6,7 +6,7 @@ Every service raises DomainError naming the input (`value`, `segment[2].operator
 
 from django import forms
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from leads.models import EventType
 from scoring.catalogue import (
     ATTRIBUTE_PREFIX,

@@ -7,7 +7,7 @@ are not this model's). The two result sets are staged in per-connection temporar
 vanish with the transaction), then compared in SQL: one grouped count over their full outer join,
 and two small ordered queries for example contacts. No score, history row or stage is written.
 
-"By segment" (the issue leaves it open) is two breakdowns of the same numbers:
+"By segment" is two breakdowns of the same numbers:
 * by segment membership: contacts in both the draft's and the published segment, only in the
   draft's (the draft would start scoring them), only in the published one (the draft would stop);
 * by the contacts' current lifecycle stage.

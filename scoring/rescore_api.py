@@ -1,18 +1,16 @@
 """REST API of rescoring: start a full rescore (admins), list runs and follow one's progress."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from core.api import ERRORS
 from scoring.models import RescoreRun
 from scoring.rescore import rescore_start
 from scoring.selectors import START_RESCORE, rescore_run_get_for_user, rescore_runs_for_user
-
-ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Field name → messages, or detail")
 
 
 class RescoreRunSerializer(serializers.ModelSerializer):

@@ -3,10 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import list_template, page_render
 from scoring.models import RescoreStatus
 from scoring.rescore import rescore_start
 from scoring.selectors import START_RESCORE, rescore_run_get_for_user, rescore_runs_for_user
@@ -20,12 +20,9 @@ def rescore_list(request):
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     active = runs.filter(status__in=[RescoreStatus.QUEUED, RescoreStatus.RUNNING]).exists()
     context = {"page": page, "active": active}
-    template = "scoring/rescore_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#runs"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_render(
+        request, list_template(request, "scoring/rescore_list.html", "runs"), context
+    )
 
 
 @require_POST
@@ -40,9 +37,5 @@ def rescore_start_page(request):
 @require_GET
 def rescore_detail(request, pk: int):
     run = rescore_run_get_for_user(user=request.user, pk=pk)
-    template = "scoring/rescore_detail.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#progress"
-    response = render(request, template, {"run": run})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    template = list_template(request, "scoring/rescore_detail.html", "progress")
+    return page_render(request, template, {"run": run})

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from leads.hooks import Panel
 from leads.models import Contact
 from scoring.describe import ExplainedRule, score_explained
 from scoring.models import ContactScore, ScoreHistory
@@ -51,3 +52,13 @@ def score_panel(*, user, contact: Contact) -> ScorePanel:
         thresholds={k: definition.get(k) for k in ("fit_min", "engagement_min", "total_min")},
         history=history,
     )
+
+
+def score_panel_for_page(*, user, contact: Contact) -> Panel | None:
+    """The contact page's score panel (leads.hooks.contact_page_panels), for roles that read
+    scoring models; the chart's scripts only when there is a history to draw."""
+    if not user.has_perm("scoring.view_scoringmodel"):
+        return None
+    panel = score_panel(user=user, contact=contact)
+    scripts = ("vendor/chartjs/chart.umd.min.js", "js/score-chart.js") if panel.history else ()
+    return Panel(template="scoring/partials/score_panel.html", context=panel, scripts=scripts)

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from scoring.models import (
     ContactScore,
     Disqualifier,

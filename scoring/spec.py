@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from leads.models import EventType
 from scoring.catalogue import KEY_RE, MAX_TEXT, TEXT_OPS, FieldDef, FieldType, field_def
 from scoring.catalogue import normalise_value as _normalise

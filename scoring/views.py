@@ -9,16 +9,15 @@ get the whole page (or a redirect after a write), so every control also works wi
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
+from core.http import page_render, page_require
 from scoring.forms import (
     RULE_FORMS,
     ConditionForm,
@@ -67,16 +66,11 @@ SECTIONS = {
 # --- access -----------------------------------------------------------------------------------
 
 
-def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _model_for(request, pk: int, *, edit: bool = False) -> ScoringModel:
     """The model, if the user may read it (and change it when `edit`); 403 / 404 otherwise."""
-    _require(request, VIEW)
+    page_require(request, VIEW)
     if edit:
-        _require(request, CHANGE)
+        page_require(request, CHANGE)
     return model_get_for_user(user=request.user, pk=pk)
 
 
@@ -90,16 +84,10 @@ def _rule_for(model: ScoringModel, kind: str, rule_id: int):
     return get_object_or_404(RULE_MODELS[_kind(kind)], model=model, pk=rule_id)
 
 
-def _render(request, template: str, context: dict, status: int = 200):
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
 def _render_write(request, model: ScoringModel, template: str, context: dict, status: int = 200):
     """An htmx answer to a draft edit: the swapped partial plus, out of band, the draft's state
     (unpublished changes or not) in the page head and the publish card."""
-    response = _render(request, template, context, status)
+    response = page_render(request, template, context, status)
     latest = latest_version(model=model)
     state = {"oob": True, "latest": latest, "unpublished": has_unpublished_changes(model, latest)}
     response.content += render_to_string(
@@ -183,7 +171,7 @@ def _model_context(request, model: ScoringModel, **overrides) -> dict:
 
 @require_GET
 def model_list(request):
-    _require(request, VIEW)
+    page_require(request, VIEW)
     models = list(
         ScoringModel.objects.annotate(
             fit_count=Count("fitrules", distinct=True),
@@ -212,7 +200,7 @@ def model_list(request):
                 "unpublished": has_unpublished_changes(model, version),
             }
         )
-    return _render(
+    return page_render(
         request,
         "scoring/model_list.html",
         {"rows": rows, "can_add": request.user.has_perm(ADD)},
@@ -221,11 +209,11 @@ def model_list(request):
 
 @require_http_methods(["GET", "POST"])
 def model_new(request):
-    _require(request, VIEW)
-    _require(request, ADD)
+    page_require(request, VIEW)
+    page_require(request, ADD)
     if request.method == "GET":
         form = ScoringModelForm(initial={"is_active": True})
-        return _render(request, "scoring/model_new.html", {"form": form})
+        return page_render(request, "scoring/model_new.html", {"form": form})
     form = ScoringModelForm(request.POST)
     if form.is_valid():
         try:
@@ -235,7 +223,7 @@ def model_new(request):
         else:
             messages.success(request, f"Created “{model.name}”. Add its rules, then publish it.")
             return redirect("scoring-model", pk=model.pk)
-    return _render(request, "scoring/model_new.html", {"form": form}, status=400)
+    return page_render(request, "scoring/model_new.html", {"form": form}, status=400)
 
 
 # --- model page, settings and segment ---------------------------------------------------------
@@ -244,7 +232,7 @@ def model_new(request):
 @require_GET
 def model_detail(request, pk: int):
     model = _model_for(request, pk)
-    return _render(request, "scoring/model_detail.html", _model_context(request, model))
+    return page_render(request, "scoring/model_detail.html", _model_context(request, model))
 
 
 def _model_page_or_partial(request, model, partial: str, status: int = 200, **overrides):
@@ -256,7 +244,7 @@ def _model_page_or_partial(request, model, partial: str, status: int = 200, **ov
     if status == 200:
         return redirect(reverse("scoring-model", args=[model.pk]) + f"#{partial}")
     context = _model_context(request, model, **overrides)
-    return _render(request, "scoring/model_detail.html", context, status=status)
+    return page_render(request, "scoring/model_detail.html", context, status=status)
 
 
 @require_POST
@@ -316,7 +304,7 @@ def segment_form(request, pk: int):
     form = ConditionForm(
         initial={name: request.POST.get(name, "") for name in ConditionForm.base_fields}
     )
-    return _render(
+    return page_render(
         request, "scoring/partials/segment_form.html", {"model": model, "condition_form": form}
     )
 
@@ -334,7 +322,7 @@ def _section_response(request, model, kind: str, status: int = 200, **kwargs):
         return redirect(reverse("scoring-model", args=[model.pk]) + f"#rules-{kind}")
     sections = [section if s == kind else _section(model, s, can_edit) for s in RULE_MODELS]
     context = _model_context(request, model, sections=sections)
-    return _render(request, "scoring/model_detail.html", context, status=status)
+    return page_render(request, "scoring/model_detail.html", context, status=status)
 
 
 @require_GET
@@ -394,7 +382,7 @@ def rule_form(request, pk: int, kind: str):
             raise Http404("No such rule")
         rule = _rule_for(model, kind, int(rule_id))
     section = RuleSection(model=model, kind=kind, can_edit=True)
-    return _render(
+    return page_render(
         request,
         "scoring/partials/rule_form.html",
         {"section": section, "form": form, "rule": rule},
@@ -446,7 +434,7 @@ def model_publish_view(request, pk: int):
             )
             return redirect(reverse("scoring-model", args=[model.pk]) + "#versions")
     context = _model_context(request, model, publish_form=form)
-    return _render(request, "scoring/model_detail.html", context, status=400)
+    return page_render(request, "scoring/model_detail.html", context, status=400)
 
 
 @require_GET
@@ -461,7 +449,7 @@ def version_detail(request, pk: int, number: int):
         "is_latest": not model.versions.filter(number__gt=number).exists(),
         "kinds": [(kind, SECTIONS[kind][0]) for kind in RULE_MODELS],
     }
-    return _render(request, "scoring/version_detail.html", context)
+    return page_render(request, "scoring/version_detail.html", context)
 
 
 @require_POST
@@ -509,7 +497,7 @@ def version_compare(request, pk: int):
         "b": b,
         "kinds": [(kind, SECTIONS[kind][0]) for kind in RULE_MODELS],
     }
-    return _render(request, "scoring/version_diff.html", context, status=status)
+    return page_render(request, "scoring/version_diff.html", context, status=status)
 
 
 @require_GET
@@ -520,11 +508,11 @@ def model_preview(request, pk: int):
     contact (marketing, managers, admins), not for reps.
     """
     model = _model_for(request, pk)
-    _require(request, ALL_CONTACTS)
+    page_require(request, ALL_CONTACTS)
     try:
         preview = draft_preview(model=model)
     except DomainError as exc:
-        return _render(request, "scoring/partials/preview.html", {"error": exc.message}, 400)
+        return page_render(request, "scoring/partials/preview.html", {"error": exc.message}, 400)
     context = {
         "model": model,
         "preview": preview,
@@ -533,4 +521,4 @@ def model_preview(request, pk: int):
             ("Lost, e.g.", preview.lost_examples, "lost"),
         ],
     }
-    return _render(request, "scoring/partials/preview.html", context)
+    return page_render(request, "scoring/partials/preview.html", context)

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from leads import roles
+from core import roles
 from tests.factories import ContactFactory, user_with_role
 
 

@@ -20,6 +20,7 @@ from handoff.services.decisions import (
     mql_reject,
     mql_touch,
     mqls_close_outside_queue,
+    mqls_follow_stages,
 )
 from handoff.services.mqls import (
     mqls_assign,
@@ -45,6 +46,7 @@ __all__ = [
     "mql_touch",
     "mqls_assign",
     "mqls_close_outside_queue",
+    "mqls_follow_stages",
     "mqls_open",
     "mqls_reassign",
     "mqls_route",

@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from core.exceptions import ConflictError, DomainError
 from handoff.models import Breach, MemberRole, Mql, Notification, SlaClock, SlaKind, TeamMember
 from handoff.services.notifications import EMAIL_LINES, _mql_url
-from leads.exceptions import ConflictError, DomainError
 from leads.models import Contact
 
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery
 
+from core.exceptions import DomainError
 from handoff.business_time import BusinessCalendar
 from handoff.models import DurationUnit, Mql, SlaClock, SlaPolicy, Team
-from leads.exceptions import DomainError
 
 
 def policy_for(*, team_id: int | None, scoring_model_id: int | None) -> SlaPolicy:

@@ -7,14 +7,15 @@ from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from core.exceptions import ConflictError, DomainError
+from core.roles import is_admin
 from feedback.models import Decision, Disposition, Outcome, RejectReason
 from handoff.models import Mql, MqlStatus, SlaClock, SlaKind, Touch
 from handoff.selectors import managed_team_ids
 from handoff.services.clocks import _clocks_stop, _next_due_refresh
+from handoff.services.mqls import mqls_open
 from handoff.services.notifications import notify_many
-from leads.exceptions import ConflictError, DomainError
 from leads.models import Contact, LifecycleStage, StageChange
-from leads.roles import is_admin
 from leads.services import stage_change
 
 
@@ -136,6 +137,18 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
         )
     mql.status, mql.decided_at = Mql.objects.values_list("status", "decided_at").get(pk=mql.pk)
     return decision
+
+
+def mqls_follow_stages(*, changes: list[StageChange], now: datetime) -> None:
+    """The sales queue follows the stage, whoever moved it (leads.hooks.stage_changed, inside
+    the stage writer's transaction): a contact that enters `mql` gets an open MQL, routed to a
+    rep on commit (by scoring or by hand alike); one that leaves `mql` otherwise than by the
+    queue's accept / reject has its open MQL closed."""
+    if any(change.from_stage == LifecycleStage.MQL for change in changes):
+        mqls_close_outside_queue(changes=changes)
+    entered = [change.contact_id for change in changes if change.to_stage == LifecycleStage.MQL]
+    if entered:
+        mqls_open(contact_ids=entered, now=now)
 
 
 def mqls_close_outside_queue(*, changes: list[StageChange]) -> list[int]:

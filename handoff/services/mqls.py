@@ -8,6 +8,8 @@ from django.db.models import Count, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.exceptions import ConflictError, DomainError
+from core.roles import is_admin
 from handoff.models import (
     AssignedBy,
     Assignment,
@@ -30,9 +32,7 @@ from handoff.services.clocks import (
     policy_for,
 )
 from handoff.services.notifications import _team_managers, notify
-from leads.exceptions import ConflictError, DomainError
 from leads.models import Company, Contact
-from leads.roles import is_admin
 from scoring.engine.dialect import Dialect
 from scoring.engine.query import condition_sql
 from scoring.models import ContactScore

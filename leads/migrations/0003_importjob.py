@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import leads.models
-from leads.roles import sync_roles
+from core.roles import sync_roles
 
 
 class Migration(migrations.Migration):

@@ -1,45 +1,14 @@
 """Small presentation helpers for the leads pages."""
 
-from datetime import timedelta
-
 from django import template
 
 from leads.models import EventType
 
 register = template.Library()
 
-ROLE_LABELS = {
-    "marketing": "Marketing",
-    "sales_rep": "Sales rep",
-    "sales_manager": "Sales manager",
-    "admin": "Admin",
-}
 EVENT_LABELS = dict(EventType.choices)
-
-
-@register.filter
-def role_labels(roles) -> str:
-    return ", ".join(sorted(ROLE_LABELS.get(r, r) for r in roles))
 
 
 @register.filter
 def event_label(value: str) -> str:
     return EVENT_LABELS.get(value, value)
-
-
-@register.filter
-def duration(value: timedelta | None) -> str:
-    """A stay in a stage, roughly: '3 d 4 h', '5 h 12 min', '40 s'."""
-    if value is None:
-        return ""
-    seconds = max(int(value.total_seconds()), 0)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min"
-    return f"{seconds} s"

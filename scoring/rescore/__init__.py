@@ -1,6 +1,6 @@
 """Rescoring: which model scores a contact, full runs in chunk tasks, incremental and scheduled.
 
-The policy is described in notes/README-orchestration.md (folded into the README).
+The policy is described in the scoring docs (docs/scoring.md).
 """
 
 from scoring.rescore.contacts import (

@@ -1,6 +1,6 @@
 """Contacts that became MQL-eligible move to `mql`: the lifecycle side of scoring.
 
-Policy (see notes/README-orchestration.md):
+Policy (see docs/scoring.md):
 - only on the move into eligibility (not eligible, or unscored, before this scoring pass), so a
   person who moves an eligible contact to nurture is not overruled until it qualifies anew;
 - `lead` and `nurture` move forward to `mql`; `subscriber` moves with override (a skip), the

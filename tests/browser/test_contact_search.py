@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from leads import roles
+from core import roles
 from leads.models import EventType, LifecycleStage
 from leads.services import stage_change
 from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory, user_with_role

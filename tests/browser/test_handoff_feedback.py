@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core import roles
 from handoff.models import MemberRole, Mql, Team, TeamMember
 from handoff.services import mqls_assign, mqls_open
-from leads import roles
 from leads.models import LifecycleStage
 from scoring.models import ContactScore, Grade, ModelVersion, ScoringModel
 from tests.factories import CompanyFactory, ContactFactory, user_with_role

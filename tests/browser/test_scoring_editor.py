@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from leads import roles
+from core import roles
 from scoring.models import ContactScore
 from scoring.services import model_create, model_publish, rule_add
 from tests.factories import ActivityEventFactory, ContactFactory, user_with_role

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core import roles
 from handoff.models import MemberRole, Team, TeamMember
-from leads import roles
 from tests.factories import user_with_role
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # a Monday

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core import roles
 from handoff.models import MemberRole, Mql, Team
 from handoff.services import mqls_assign, mqls_open
-from leads import roles
 from leads.models import LifecycleStage
 from scoring.models import ContactScore, Grade, ModelVersion, ScoringModel
 from tests.factories import CompanyFactory, ContactFactory, user_with_role

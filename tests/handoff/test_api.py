@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core import roles
 from feedback.models import Decision
 from handoff.models import Breach, Mql, MqlStatus, Notification, Team, TeamMember
 from handoff.services import breaches_record, mqls_assign, mqls_open
-from leads import roles
 from leads.models import LifecycleStage
 from tests.factories import ActivityEventFactory, ContactFactory, user_with_role
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import roles
 from handoff.models import (
     AssignedBy,
     Assignment,
@@ -16,7 +17,6 @@ from handoff.models import (
     TeamMember,
 )
 from handoff.services import mqls_assign, mqls_open, mqls_unassigned_retry
-from leads import roles
 from leads.models import LifecycleStage
 from tests.factories import CompanyFactory, ContactFactory, user_with_role
 from tests.handoff.conftest import NOW, member

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.exceptions import ConflictError
 from feedback.models import Decision, Disposition, RejectReason
 from handoff.models import Breach, Mql, MqlStatus, Notification, SlaClock
 from handoff.services import breaches_record, mql_accept, mql_reject, mqls_open
-from leads.exceptions import ConflictError
 from leads.models import LifecycleStage, StageChange
 from leads.services import stage_change, stage_change_bulk
 from tests.handoff.pages import open_mql
@@ -199,7 +199,7 @@ def test_a_decision_racing_a_stage_change_ends_with_one_outcome_and_no_deadlock(
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks")
-    from leads import roles
+    from core import roles
 
     admin = user_with_role(roles.ADMIN, username="racer")
     outcomes = []

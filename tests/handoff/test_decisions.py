@@ -4,6 +4,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from core import roles
+from core.exceptions import ConflictError, DomainError
 from feedback.models import Decision, Disposition, Outcome, RejectReason
 from handoff.models import AssignedBy, Assignment, Mql, MqlStatus, Notification, SlaClock, SlaKind
 from handoff.services import (
@@ -14,8 +16,6 @@ from handoff.services import (
     mqls_open,
     mqls_reassign,
 )
-from leads import roles
-from leads.exceptions import ConflictError, DomainError
 from leads.models import LifecycleStage, StageChange
 from tests.factories import ContactFactory, user_with_role
 from tests.handoff.conftest import NOW

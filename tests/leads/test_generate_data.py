@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 
-from leads import roles
+from core import roles
 from leads.models import ActivityEvent, Company, Contact, EventType, LifecycleStage, StageChange
 from tests.factories import user_with_role
 

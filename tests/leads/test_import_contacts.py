@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from core.exceptions import DomainError
 from leads import contact_import
 from leads.contact_import import contacts_import, import_job_create, import_job_run
-from leads.exceptions import DomainError
 from leads.models import Company, Contact, ImportJob, ImportStatus, LifecycleStage, StageChange
 from tests.factories import CompanyFactory, ContactFactory
 

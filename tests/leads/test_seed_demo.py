@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from leads import roles
+from core import roles
 from leads.lifecycle import Move, classify_move
 from leads.models import ActivityEvent, Company, Contact, EventType, LifecycleStage, StageChange
 

@@ -1,6 +1,6 @@
 import pytest
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from leads.models import LifecycleStage as S
 from leads.models import StageChange
 from leads.selectors import stage_stays

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from leads.models import ActivityEvent, Contact, LifecycleStage, StageChange
 from scoring import reference
 from scoring.models import ContactScore, FitRule, ScoreHistory

@@ -1,6 +1,6 @@
 import pytest
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from scoring.spec import ModelSpec
 from tests.scoring.conftest import BASE, make_spec
 

@@ -1,6 +1,6 @@
 import pytest
 
-from leads.exceptions import DomainError
+from core.exceptions import DomainError
 from scoring.models import FitRule, ModelVersion
 from scoring.services import (
     model_create,

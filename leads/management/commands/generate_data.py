@@ -3,7 +3,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from leads import roles
+from core import roles
 from leads.generate import GenerateResult, data_generate, event_indexes_dropped
 
 

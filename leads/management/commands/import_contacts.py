@@ -4,8 +4,8 @@ from time import perf_counter
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.exceptions import DomainError
 from leads.contact_import import INITIAL_STAGES, contacts_import, csv_inspect, mapping_guess
-from leads.exceptions import DomainError
 
 
 class Command(BaseCommand):

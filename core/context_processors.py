@@ -1,4 +1,4 @@
-from leads.roles import role_names
+from core.roles import role_names
 
 
 def navigation(request):

@@ -1,0 +1,61 @@
+"""The hook points of leads: where the apps built on it react to what happens to contacts.
+
+leads never imports scoring, handoff or feedback. Where they must react, leads calls these hooks
+(see core.hooks); each app registers its receivers in its AppConfig.ready(), so they run in
+INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
+
+| hook | called by | receivers, in order |
+|---|---|---|
+| stage_changed | stage_change, stage_change_bulk (inside their transaction) | handoff: mqls_follow_stages |
+| contacts_changed | contact_create, contact_update, company_upsert, event ingest, imports | scoring: contacts_rescore_queue |
+| contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
+| contact_page_panels | the contact page | scoring: score_panel_for_page |
+| demo_seed | seed_demo, after the demo contacts exist | handoff: demo_pipeline_seed |
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.hooks import Hook
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A piece of a page that another app renders: its template gets `panel` = context."""
+
+    template: str
+    context: Any
+    scripts: tuple[str, ...] = ()  # static paths the page loads (deferred) in its head
+
+
+stage_changed = Hook(
+    "stage_changed",
+    """Contacts changed lifecycle stage. Receivers get `changes` (the StageChange rows just
+    written, one per contact) and `now`, inside the transaction that wrote them: what they write
+    commits or rolls back with the move.""",
+)
+
+contacts_changed = Hook(
+    "contacts_changed",
+    """Contacts' own data, company or activity changed. Receivers get `contact_ids` (an iterable
+    of ids); scoring queues their rescore once the transaction commits.""",
+)
+
+contact_filters = Hook(
+    "contact_filters",
+    """Filters that apps above add to the contacts list. Each receiver is a django-filter
+    FilterSet class mixed into leads.filters.ContactFilter (see contact_filterset): its filters
+    join the page's and the API's, its filter_queryset calls super().""",
+)
+
+contact_page_panels = Hook(
+    "contact_page_panels",
+    """Panels that apps above add to the contact page. Receivers get `user` and `contact` and
+    return a Panel (template, context, scripts) or None.""",
+)
+
+demo_seed = Hook(
+    "demo_seed",
+    """The demo data of the apps above, for `make run`. Receivers take no arguments, are
+    idempotent, and run inside seed_demo's transaction after the demo contacts exist.""",
+)

@@ -1,0 +1,46 @@
+"""The wiring between apps: who reacts to what happens in a lower app, and in which order.
+
+A change here is a change of architecture: update leads/hooks.py's table with it.
+"""
+
+from leads import hooks
+
+
+def test_stage_changes_are_followed_by_the_sales_queue():
+    assert hooks.stage_changed.names() == ["handoff.services.decisions.mqls_follow_stages"]
+
+
+def test_contact_changes_queue_a_rescore():
+    assert hooks.contacts_changed.names() == [
+        "scoring.rescore.queue.contacts_rescore_queue",
+    ]
+
+
+def test_scoring_adds_score_filters_and_the_score_panel_to_the_contact_pages():
+    assert hooks.contact_filters.names() == ["scoring.filters.ContactScoreFilter"]
+    assert hooks.contact_page_panels.names() == ["scoring.score_panel.score_panel_for_page"]
+
+
+def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
+    assert hooks.demo_seed.names() == ["handoff.demo.demo_pipeline_seed"]
+
+
+def test_a_receiver_registers_once_and_runs_in_registration_order():
+    from core.hooks import Hook
+
+    calls = []
+    hook = Hook("example", "For this test.")
+
+    def first(**kwargs):
+        calls.append(("first", kwargs))
+        return 1
+
+    def second(**kwargs):
+        calls.append(("second", kwargs))
+        return 2
+
+    hook.register(first)
+    hook.register(second)
+    hook.register(first)  # ready() may run again: no second registration
+    assert hook(value=3) == [1, 2]
+    assert calls == [("first", {"value": 3}), ("second", {"value": 3})]
