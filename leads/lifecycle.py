@@ -1,12 +1,22 @@
 """The lifecycle policy: which stage moves are allowed, and on what terms. Pure functions."""
 
-from leads.models import LifecycleStage as S
+from leads.models import LifecycleStage
 
-FUNNEL = [S.SUBSCRIBER, S.LEAD, S.MQL, S.SQL, S.OPPORTUNITY, S.CUSTOMER]
-SIDE_STAGES = {S.NURTURE, S.DISQUALIFIED}
+FUNNEL = [
+    LifecycleStage.SUBSCRIBER,
+    LifecycleStage.LEAD,
+    LifecycleStage.MQL,
+    LifecycleStage.SQL,
+    LifecycleStage.OPPORTUNITY,
+    LifecycleStage.CUSTOMER,
+]
+SIDE_STAGES = {LifecycleStage.NURTURE, LifecycleStage.DISQUALIFIED}
 # A recycled (nurture) or disqualified contact sits at the level of a lead: it can move on to
 # lead or MQL again; anything further is a skip.
-_RANK = {stage: i for i, stage in enumerate(FUNNEL)} | {S.NURTURE: 1, S.DISQUALIFIED: 1}
+_RANK = {stage: i for i, stage in enumerate(FUNNEL)} | {
+    LifecycleStage.NURTURE: 1,
+    LifecycleStage.DISQUALIFIED: 1,
+}
 
 
 class Move:

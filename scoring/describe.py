@@ -12,8 +12,7 @@ or `scoring.spec.rule_rows_to_dicts(model)` for the draft), e.g.
 from dataclasses import dataclass
 
 from leads.models import EventType
-from scoring.catalogue import ATTRIBUTE_PREFIX
-from scoring.catalogue import Operator as O
+from scoring.catalogue import ATTRIBUTE_PREFIX, Operator
 from scoring.models import ContactScore, EngagementMode
 
 KINDS = {"fit_rules": "fit", "engagement_rules": "engagement", "disqualifiers": "disqualifier"}
@@ -23,11 +22,11 @@ FIELD_LABELS = {
     "company.tags": "Company tags",
 }
 OPERATOR_WORDS = {
-    O.IN: "is one of",
-    O.NOT_IN: "is none of",
-    O.EMAIL_DOMAIN_IN: "email domain is one of",
-    O.EQUALS: "is",
-    O.NOT_EQUALS: "is not",
+    Operator.IN: "is one of",
+    Operator.NOT_IN: "is none of",
+    Operator.EMAIL_DOMAIN_IN: "email domain is one of",
+    Operator.EQUALS: "is",
+    Operator.NOT_EQUALS: "is not",
 }
 
 
@@ -63,16 +62,16 @@ def _value(value) -> str:
 def condition_text(field: str, operator: str, value, *, label: str | None = None) -> str:
     """'Job title contains 'vp'', 'Company employee count between 50 and 500', …"""
     subject = label if label is not None else field_label(field)
-    if operator == O.EMAIL_DOMAIN_IN and label is None:
+    if operator == Operator.EMAIL_DOMAIN_IN and label is None:
         subject = "Email domain"
         words = "is one of"
     else:
         words = OPERATOR_WORDS.get(operator)
         if words is None:
-            words = O(operator).label if operator in O.values else str(operator)
-    if operator in (O.IS_EMPTY, O.IS_NOT_EMPTY):
+            words = Operator(operator).label if operator in Operator.values else str(operator)
+    if operator in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
         return f"{subject} {words}"
-    if operator == O.BETWEEN and isinstance(value, list | tuple) and len(value) == 2:
+    if operator == Operator.BETWEEN and isinstance(value, list | tuple) and len(value) == 2:
         return f"{subject} between {number(value[0])} and {number(value[1])}"
     if isinstance(value, list | tuple):
         return f"{subject} {words} {', '.join(_value(v) for v in value)}"

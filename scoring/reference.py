@@ -6,8 +6,7 @@ semantics, so a property-based test can compare it with the generated SQL on ran
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from scoring.catalogue import FieldType
-from scoring.catalogue import Operator as O
+from scoring.catalogue import FieldType, Operator
 from scoring.engine.query import window_start
 from scoring.engine.run import ContactResult
 from scoring.models import EngagementMode
@@ -40,32 +39,32 @@ def matches(operator: str, value, actual) -> bool:
     """Does a normalised field value satisfy a condition? Mirrors engine.query.condition_sql."""
     if isinstance(actual, list):
         return {
-            O.CONTAINS: lambda: value in actual,
-            O.IN: lambda: bool(set(actual) & set(value)),
-            O.NOT_IN: lambda: not set(actual) & set(value),
-            O.IS_EMPTY: lambda: not actual,
-            O.IS_NOT_EMPTY: lambda: bool(actual),
+            Operator.CONTAINS: lambda: value in actual,
+            Operator.IN: lambda: bool(set(actual) & set(value)),
+            Operator.NOT_IN: lambda: not set(actual) & set(value),
+            Operator.IS_EMPTY: lambda: not actual,
+            Operator.IS_NOT_EMPTY: lambda: bool(actual),
         }[operator]()
-    if operator == O.IS_EMPTY:
+    if operator == Operator.IS_EMPTY:
         return actual in (None, "")
-    if operator == O.IS_NOT_EMPTY:
+    if operator == Operator.IS_NOT_EMPTY:
         return actual not in (None, "")
     if actual is None:  # a missing number compares as SQL NULL: false
         return False
     checks = {
-        O.EQUALS: lambda: actual == value,
-        O.NOT_EQUALS: lambda: actual != value,
-        O.IN: lambda: actual in value,
-        O.NOT_IN: lambda: actual not in value,
-        O.CONTAINS: lambda: value in actual,
-        O.STARTS_WITH: lambda: actual.startswith(value),
-        O.ENDS_WITH: lambda: actual.endswith(value),
-        O.GT: lambda: actual > value,
-        O.GTE: lambda: actual >= value,
-        O.LT: lambda: actual < value,
-        O.LTE: lambda: actual <= value,
-        O.BETWEEN: lambda: value[0] <= actual <= value[1],
-        O.EMAIL_DOMAIN_IN: lambda: actual.split("@", 1)[-1] in value,
+        Operator.EQUALS: lambda: actual == value,
+        Operator.NOT_EQUALS: lambda: actual != value,
+        Operator.IN: lambda: actual in value,
+        Operator.NOT_IN: lambda: actual not in value,
+        Operator.CONTAINS: lambda: value in actual,
+        Operator.STARTS_WITH: lambda: actual.startswith(value),
+        Operator.ENDS_WITH: lambda: actual.endswith(value),
+        Operator.GT: lambda: actual > value,
+        Operator.GTE: lambda: actual >= value,
+        Operator.LT: lambda: actual < value,
+        Operator.LTE: lambda: actual <= value,
+        Operator.BETWEEN: lambda: value[0] <= actual <= value[1],
+        Operator.EMAIL_DOMAIN_IN: lambda: actual.split("@", 1)[-1] in value,
     }
     return checks[operator]()
 

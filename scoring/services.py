@@ -158,7 +158,9 @@ def rule_reorder(*, model: ScoringModel, kind: str, ordered_ids: list[int]) -> N
     _touch(model)
 
 
-def _publish(*, model: ScoringModel, spec: ModelSpec, by, note: str, now) -> ModelVersion:
+def _publish(
+    *, model: ScoringModel, spec: ModelSpec, by: AbstractBaseUser | None, note: str, now: datetime
+) -> ModelVersion:
     latest = model.versions.order_by("-number").first()
     definition = spec.to_dict()
     if latest is not None and latest.definition == definition:
@@ -218,7 +220,7 @@ def model_rollback(
     return published
 
 
-def _rescore_all(*, by, reason: str) -> None:
+def _rescore_all(*, by: AbstractBaseUser | None, reason: str) -> None:
     """A new version (or a change of which models score whom) needs a full rescore."""
     rescore_start(by=by, reason=reason)
 

@@ -31,8 +31,7 @@ import psycopg
 from django.db import connection
 
 from leads.models import ActivityEvent, Company, Contact
-from scoring.catalogue import FieldDef, FieldType
-from scoring.catalogue import Operator as O
+from scoring.catalogue import FieldDef, FieldType, Operator
 from scoring.engine.dialect import Dialect
 from scoring.models import EngagementMode
 from scoring.spec import Condition, EngagementRuleSpec, ModelSpec, PropertyCondition
@@ -161,7 +160,7 @@ def _value_expr(fdef: FieldDef, d: Dialect, operator: str) -> tuple[str, list]:
     if fdef.type in (FieldType.NUMBER, FieldType.LIST):
         return raw, params
     text = f"lower(coalesce({raw}, ''))"
-    if operator == O.EMAIL_DOMAIN_IN:
+    if operator == Operator.EMAIL_DOMAIN_IN:
         return d.email_domain(text), params
     return text, params
 
@@ -172,30 +171,37 @@ def condition_sql(cond: Condition | PropertyCondition, d: Dialect) -> tuple[str,
     op, value = cond.operator, cond.value
     expr, params = _value_expr(fdef, d, op)
     if fdef.type == FieldType.LIST:
-        if op in (O.IS_EMPTY, O.IS_NOT_EMPTY):
-            sign = "=" if op == O.IS_EMPTY else ">"
+        if op in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY):
+            sign = "=" if op == Operator.IS_EMPTY else ">"
             return f"({d.list_length(expr)} {sign} 0)", params
-        items = [value] if op == O.CONTAINS else list(value)
+        items = [value] if op == Operator.CONTAINS else list(value)
         sql = d.list_has_any(expr, len(items))
-        return (f"(NOT {sql})" if op == O.NOT_IN else f"({sql})"), params + items
+        return (f"(NOT {sql})" if op == Operator.NOT_IN else f"({sql})"), params + items
     empty = f"{expr} IS NULL" if fdef.type == FieldType.NUMBER else f"{expr} = ''"
-    simple = {O.EQUALS: "=", O.NOT_EQUALS: "<>", O.GT: ">", O.GTE: ">=", O.LT: "<", O.LTE: "<="}
+    simple = {
+        Operator.EQUALS: "=",
+        Operator.NOT_EQUALS: "<>",
+        Operator.GT: ">",
+        Operator.GTE: ">=",
+        Operator.LT: "<",
+        Operator.LTE: "<=",
+    }
     if op in simple:
         sql, more = f"{expr} {simple[op]} %s", [value]
-    elif op in (O.IN, O.NOT_IN, O.EMAIL_DOMAIN_IN):
-        neg = "NOT " if op == O.NOT_IN else ""
+    elif op in (Operator.IN, Operator.NOT_IN, Operator.EMAIL_DOMAIN_IN):
+        neg = "NOT " if op == Operator.NOT_IN else ""
         sql, more = f"{expr} {neg}IN ({', '.join(['%s'] * len(value))})", list(value)
-    elif op == O.CONTAINS:
+    elif op == Operator.CONTAINS:
         sql, more = d.contains(expr), [value]
-    elif op == O.STARTS_WITH:
+    elif op == Operator.STARTS_WITH:
         sql, more = d.starts_with(expr), [value, value]
-    elif op == O.ENDS_WITH:
+    elif op == Operator.ENDS_WITH:
         sql, more = d.ends_with(expr), [value, value]
-    elif op == O.BETWEEN:
+    elif op == Operator.BETWEEN:
         sql, more = f"{expr} BETWEEN %s AND %s", list(value)
-    elif op == O.IS_EMPTY:
+    elif op == Operator.IS_EMPTY:
         sql, more = empty, []
-    elif op == O.IS_NOT_EMPTY:
+    elif op == Operator.IS_NOT_EMPTY:
         sql, more = f"NOT ({empty})", []
     else:  # pragma: no cover - the spec validated the operator
         raise ValueError(op)

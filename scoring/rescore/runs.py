@@ -16,6 +16,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -39,7 +40,9 @@ def event_watermark() -> int:
         return cursor.fetchone()[0] or 0
 
 
-def rescore_start(*, by, reason: str, now: datetime | None = None) -> RescoreRun:
+def rescore_start(
+    *, by: AbstractBaseUser | None, reason: str, now: datetime | None = None
+) -> RescoreRun:
     """Ask for a full rescore of every contact; returns the run that will do it.
 
     While a full run is queued (not started), asking again returns that run: it has not fixed
