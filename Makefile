@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export LEADBRIDGE_PORT := $(PORT)
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint docs docs-build clean
 
 $(BIN)/.installed: requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+docs: $(BIN)/.installed
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+docs-build: $(BIN)/.installed
+	$(BIN)/mkdocs build --strict --site-dir var/site
 
 clean:
 	rm -rf $(VENV) node_modules var
