@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export LEADBRIDGE_PORT := $(PORT)
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install run test lint docs docs-build clean
 
