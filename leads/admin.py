@@ -63,7 +63,7 @@ class ContactAdmin(admin.ModelAdmin):
             # write only what changed, so a concurrent stage change is never overwritten.
             saved = contact_update(contact=Contact.objects.get(pk=obj.pk), data=_changes(form))
         else:
-            data = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "email"}
+            data = {field: value for field, value in form.cleaned_data.items() if field != "email"}
             saved = contact_create(
                 email=form.cleaned_data["email"],
                 data=data,

@@ -180,7 +180,7 @@ def stage_change_bulk(
 def company_upsert(*, domain: str, data: dict) -> Company:
     """Find a company by domain (case-insensitive) and update the given fields, or create it."""
     domain = _domain_clean(domain)
-    values = {k: v for k, v in data.items() if k in COMPANY_FIELDS}
+    values = {field: value for field, value in data.items() if field in COMPANY_FIELDS}
     company = Company.objects.filter(domain__iexact=domain).first() if domain else None
     if company is None:
         if not values.get("name"):
@@ -192,10 +192,12 @@ def company_upsert(*, domain: str, data: dict) -> Company:
 def company_update(*, company: Company, data: dict) -> Company:
     """Change a company's fields (its domain too; company_upsert matches by it) and queue the
     rescore of its contacts when something changed."""
-    values = {k: v for k, v in data.items() if k in COMPANY_FIELDS + ("domain",)}
+    values = {
+        field: value for field, value in data.items() if field in COMPANY_FIELDS + ("domain",)
+    }
     if "domain" in values:
         values["domain"] = _domain_clean(values["domain"])
-    changed = [k for k, v in values.items() if getattr(company, k) != v]
+    changed = [field for field, value in values.items() if getattr(company, field) != value]
     for field in changed:
         setattr(company, field, values[field])
     if changed:
@@ -223,7 +225,11 @@ def contact_create(
             email=_email_clean(email),
             lifecycle_stage=stage,
             stage_entered_at=now,
-            **{k: v for k, v in data.items() if k in CONTACT_FIELDS or k == "company"},
+            **{
+                field: value
+                for field, value in data.items()
+                if field in CONTACT_FIELDS or field == "company"
+            },
         )
         StageChange.objects.create(
             contact=contact,
@@ -265,10 +271,14 @@ def first_stage_changes_create(
 def contact_update(*, contact: Contact, data: dict) -> Contact:
     """Change a contact's own fields, company or email (never its stage: that is stage_change's)
     and queue its rescore when something changed."""
-    values = {k: v for k, v in data.items() if k in CONTACT_FIELDS + ("company", "email")}
+    values = {
+        field: value
+        for field, value in data.items()
+        if field in CONTACT_FIELDS + ("company", "email")
+    }
     if "email" in values:
         values["email"] = _email_clean(values["email"])
-    changed = [k for k, v in values.items() if getattr(contact, k) != v]
+    changed = [field for field, value in values.items() if getattr(contact, field) != value]
     for field in changed:
         setattr(contact, field, values[field])
     if changed:

@@ -151,4 +151,4 @@ def _team_managers(team_id: int | None) -> list["User"]:
     if team_id is None:
         return []
     members = TeamMember.objects.filter(team_id=team_id, role=MemberRole.MANAGER, is_active=True)
-    return [m.user for m in members.select_related("user")]
+    return [member.user for member in members.select_related("user")]
