@@ -288,10 +288,8 @@ class NotificationReadApi(generics.GenericAPIView):
 
     def post(self, request):
         data = _valid(NotificationReadInputSerializer, request.data)
-        qs = Notification.objects.filter(user=request.user, read_at__isnull=True)
-        if "ids" in data:
-            qs = qs.filter(pk__in=data["ids"])
-        return Response({"marked": qs.update(read_at=timezone.now())})
+        marked = services.notifications_mark_read(user=request.user, ids=data.get("ids"))
+        return Response({"marked": marked})
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -306,9 +306,7 @@ def notifications(request):
 
 @require_POST
 def notifications_read(request):
-    marked = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    marked = services.notifications_mark_read(user=request.user)
     messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
     return redirect("handoff:notifications")
 

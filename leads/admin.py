@@ -1,14 +1,31 @@
 from django.contrib import admin
 
 from leads.models import ActivityEvent, Company, Contact, ImportJob, StageChange
-from leads.services import contact_create
+from leads.services import company_update, company_upsert, contact_create, contact_update
+
+
+def _changes(form) -> dict:
+    """The fields the admin's form changed, with their new values."""
+    return {field: form.cleaned_data[field] for field in form.changed_data}
 
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    """Saves go through company_upsert / company_update, which queue the rescore of the
+    company's contacts."""
+
     list_display = ["name", "domain", "industry", "employee_count", "country"]
     search_fields = ["name", "domain"]
     list_filter = ["industry", "country"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # The form has already copied its values onto obj: compare with the stored row.
+            saved = company_update(company=Company.objects.get(pk=obj.pk), data=_changes(form))
+        else:
+            saved = company_upsert(domain=obj.domain, data=form.cleaned_data)
+        obj.pk, obj.domain, obj.updated_at = saved.pk, saved.domain, saved.updated_at
+        obj._state.adding = False
 
 
 class StageChangeInline(admin.TabularInline):
@@ -28,7 +45,8 @@ class StageChangeInline(admin.TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    """The stage is read-only here: it changes on the contact page or through the API."""
+    """Saves go through contact_create / contact_update, which queue the contact's rescore. The
+    stage is read-only here: stage_change writes it, from the contact page or the API."""
 
     list_display = ["email", "first_name", "last_name", "company", "lifecycle_stage", "owner"]
     list_filter = ["lifecycle_stage", "source"]
@@ -41,19 +59,19 @@ class ContactAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            # Only what the form changed, so a concurrent stage change is never overwritten.
-            if form.changed_data:
-                obj.save(update_fields=[*form.changed_data, "updated_at"])
-            return
-        data = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "email"}
-        created = contact_create(
-            email=form.cleaned_data["email"], data=data, by=request.user, reason="Created in admin"
-        )
-        obj.pk = created.pk
-        obj.lifecycle_stage, obj.stage_entered_at = (
-            created.lifecycle_stage,
-            created.stage_entered_at,
-        )
+            # The form has already copied its values onto obj: compare with the stored row, and
+            # write only what changed, so a concurrent stage change is never overwritten.
+            saved = contact_update(contact=Contact.objects.get(pk=obj.pk), data=_changes(form))
+        else:
+            data = {field: value for field, value in form.cleaned_data.items() if field != "email"}
+            saved = contact_create(
+                email=form.cleaned_data["email"],
+                data=data,
+                by=request.user,
+                reason="Created in admin",
+            )
+        obj.pk, obj.email, obj.updated_at = saved.pk, saved.email, saved.updated_at
+        obj.lifecycle_stage, obj.stage_entered_at = saved.lifecycle_stage, saved.stage_entered_at
         obj._state.adding = False
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,9 @@ from core.roles import is_admin
 from leads import hooks
 from leads.lifecycle import Move, classify_move
 from leads.models import Company, Contact, LifecycleStage, StageChange
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CONTACT_FIELDS = (
     "first_name",
@@ -28,8 +32,16 @@ CONTACT_FIELDS = (
 COMPANY_FIELDS = ("name", "industry", "employee_count", "annual_revenue", "country", "tags")
 
 
+def _email_clean(email: str) -> str:
+    return email.strip().lower()
+
+
+def _domain_clean(domain: str) -> str:
+    return domain.strip().lower()
+
+
 def _move_refusal(
-    from_stage: str, to_stage: str, move: str, *, by, override: bool
+    from_stage: str, to_stage: str, move: str, *, by: "User | None", override: bool
 ) -> DomainError | None:
     """Why the lifecycle policy refuses this move (None when it is allowed)."""
     if move == Move.SKIP and not override:
@@ -52,7 +64,7 @@ def stage_change(
     contact: Contact,
     to_stage: str,
     reason: str,
-    by=None,
+    by: "User | None" = None,
     system: str = "",
     override: bool = False,
     now: datetime | None = None,
@@ -167,14 +179,25 @@ def stage_change_bulk(
 
 def company_upsert(*, domain: str, data: dict) -> Company:
     """Find a company by domain (case-insensitive) and update the given fields, or create it."""
-    domain = domain.strip().lower()
-    values = {k: v for k, v in data.items() if k in COMPANY_FIELDS}
+    domain = _domain_clean(domain)
+    values = {field: value for field, value in data.items() if field in COMPANY_FIELDS}
     company = Company.objects.filter(domain__iexact=domain).first() if domain else None
     if company is None:
         if not values.get("name"):
             values["name"] = domain
         return Company.objects.create(domain=domain, **values)
-    changed = [k for k, v in values.items() if getattr(company, k) != v]
+    return company_update(company=company, data=values)
+
+
+def company_update(*, company: Company, data: dict) -> Company:
+    """Change a company's fields (its domain too; company_upsert matches by it) and queue the
+    rescore of its contacts when something changed."""
+    values = {
+        field: value for field, value in data.items() if field in COMPANY_FIELDS + ("domain",)
+    }
+    if "domain" in values:
+        values["domain"] = _domain_clean(values["domain"])
+    changed = [field for field, value in values.items() if getattr(company, field) != value]
     for field in changed:
         setattr(company, field, values[field])
     if changed:
@@ -190,7 +213,7 @@ def contact_create(
     email: str,
     data: dict,
     stage: str = LifecycleStage.LEAD,
-    by=None,
+    by: "User | None" = None,
     system: str = "",
     reason: str = "Created",
     now: datetime | None = None,
@@ -199,10 +222,14 @@ def contact_create(
     now = now or timezone.now()
     with transaction.atomic():
         contact = Contact.objects.create(
-            email=email.strip().lower(),
+            email=_email_clean(email),
             lifecycle_stage=stage,
             stage_entered_at=now,
-            **{k: v for k, v in data.items() if k in CONTACT_FIELDS or k == "company"},
+            **{
+                field: value
+                for field, value in data.items()
+                if field in CONTACT_FIELDS or field == "company"
+            },
         )
         StageChange.objects.create(
             contact=contact,
@@ -218,7 +245,13 @@ def contact_create(
 
 
 def first_stage_changes_create(
-    *, contact_ids, stage: str, by=None, system: str, reason: str, now: datetime
+    *,
+    contact_ids: Iterable[int],
+    stage: str,
+    by: "User | None" = None,
+    system: str,
+    reason: str,
+    now: datetime,
 ) -> None:
     """The first history row (from nothing to `stage`) of contacts created in bulk."""
     StageChange.objects.bulk_create(
@@ -236,14 +269,18 @@ def first_stage_changes_create(
 
 
 def contact_update(*, contact: Contact, data: dict) -> Contact:
-    """Change a contact's own fields (never its stage: that is stage_change's)."""
-    changed = [
-        k
-        for k, v in data.items()
-        if k in CONTACT_FIELDS + ("company",) and getattr(contact, k) != v
-    ]
+    """Change a contact's own fields, company or email (never its stage: that is stage_change's)
+    and queue its rescore when something changed."""
+    values = {
+        field: value
+        for field, value in data.items()
+        if field in CONTACT_FIELDS + ("company", "email")
+    }
+    if "email" in values:
+        values["email"] = _email_clean(values["email"])
+    changed = [field for field, value in values.items() if getattr(contact, field) != value]
     for field in changed:
-        setattr(contact, field, data[field])
+        setattr(contact, field, values[field])
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
         hooks.contacts_changed(contact_ids=[contact.pk])
@@ -251,7 +288,12 @@ def contact_update(*, contact: Contact, data: dict) -> Contact:
 
 
 def contact_upsert(
-    *, email: str, data: dict, company: dict | None = None, by=None, system: str = ""
+    *,
+    email: str,
+    data: dict,
+    company: dict | None = None,
+    by: "User | None" = None,
+    system: str = "",
 ) -> tuple[Contact, bool]:
     """Create or update a contact by email (case-insensitive); a nested company is matched by domain."""
     with transaction.atomic():

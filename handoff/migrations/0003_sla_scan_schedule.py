@@ -1,3 +1,6 @@
+"""History: the SLA scan's first schedule. The schedule is declared in core.schedules now and
+synced on every migrate; this migration's row is the one the sync finds (same name)."""
+
 from django.db import migrations
 
 TASK = "handoff.tasks.sla_scan"

@@ -8,7 +8,6 @@ clocks → notifications → mqls (open, route, assign, reassign) → decisions 
 """
 
 from handoff.services.breaches import (
-    EMAIL_LINES,
     BreachSummary,
     breach_acknowledge,
     breaches_record,
@@ -30,12 +29,21 @@ from handoff.services.mqls import (
     mqls_unassigned_retry,
     routing_conditions_clean,
 )
-from handoff.services.notifications import BATCH, notify, notify_many
+from handoff.services.notifications import (
+    BATCH,
+    EMAIL_LINES,
+    Notice,
+    notifications_mark_read,
+    notifications_send,
+    notify,
+    notify_many,
+)
 
 __all__ = [
     "BATCH",
     "EMAIL_LINES",
     "BreachSummary",
+    "Notice",
     "breach_acknowledge",
     "breaches_record",
     "calendar_for",
@@ -51,6 +59,8 @@ __all__ = [
     "mqls_reassign",
     "mqls_route",
     "mqls_unassigned_retry",
+    "notifications_mark_read",
+    "notifications_send",
     "notify",
     "notify_many",
     "policy_for",

@@ -3,22 +3,26 @@ acknowledgement by a manager."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from core.exceptions import ConflictError, DomainError
-from handoff.models import Breach, MemberRole, Mql, Notification, SlaClock, SlaKind, TeamMember
-from handoff.services.notifications import EMAIL_LINES, _mql_url
+from handoff.models import Breach, MemberRole, Mql, SlaClock, SlaKind, TeamMember
+from handoff.services.notifications import EMAIL_LINES, Notice, _mql_url, notifications_send
 from leads.models import Contact
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def breach_acknowledge(*, breach: Breach, by, note: str, now: datetime | None = None) -> Breach:
+
+def breach_acknowledge(
+    *, breach: Breach, by: "User", note: str, now: datetime | None = None
+) -> Breach:
     """A manager or admin notes that they have seen a breach (once)."""
     note = (note or "").strip()
     if not note:
@@ -42,24 +46,15 @@ def breaches_record(*, now: datetime | None = None) -> int:
     the partial index of open clocks by due time (so a clock is claimed by one scan only, however
     many schedulers run: a concurrent scan waits on the row locks, then skips them), the breaches
     are inserted from its RETURNING rows, and from theirs come each recipient's count per kind
-    and first lines. Then a few notification rows, and the emails on commit.
+    and first lines. Then notifications_send writes a notification per person and sends their
+    emails on commit.
     """
     now = now or timezone.now()
     with transaction.atomic():
         recorded, summaries = _breaches_claim(now)
-        Notification.objects.bulk_create(
-            Notification(
-                user_id=s.user_id,
-                message=s.message[:300],
-                url=s.url,
-                mql_id=s.mql_id,
-                created_at=now,
-            )
-            for s in summaries
+        notifications_send(
+            notices=[summary.notice() for summary in summaries], subject="SLA breaches", now=now
         )
-        emails = {s.email: s for s in summaries if s.email}
-        if emails:
-            transaction.on_commit(lambda: _breach_emails_send(emails))
     return recorded
 
 
@@ -89,6 +84,18 @@ class BreachSummary:
             f"{self.kinds[kind]} {kind.label.lower()}" for kind in SlaKind if kind in self.kinds
         )
         return f"{self.total} SLA breaches: {kinds}"
+
+    def notice(self) -> Notice:
+        """The person's one notification: the summary, its first lines and the link to all."""
+        return Notice(
+            user_id=self.user_id,
+            email=self.email,
+            message=self.message,
+            url=self.url,
+            mql_id=self.mql_id,
+            lines=tuple((message, _mql_url(mql_id)) for message, mql_id in self.lines),
+            total=self.total,
+        )
 
 
 def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
@@ -167,13 +174,13 @@ _BREACH_SUMMARY_SQL = f"""
 
 def _breach_summaries(rows: list[tuple], now: datetime) -> tuple[int, list[BreachSummary]]:
     recorded, by_user = 0, {}
-    for user_id, kind, n, mql_id, who in rows:
+    for user_id, kind, count, mql_id, who in rows:
         if user_id is None:
-            recorded = n
+            recorded = count
             continue
         summary = by_user.setdefault(user_id, BreachSummary(user_id))
-        if n is not None:
-            summary.kinds[kind] = n
+        if count is not None:
+            summary.kinds[kind] = count
         else:
             summary.lines.append((f"SLA breached: {SlaKind(kind).label} for {who}", mql_id))
     emails = get_user_model().objects.filter(pk__in=list(by_user)).values_list("pk", "email")
@@ -193,16 +200,3 @@ def _breaches_url(now: datetime) -> str:
     except NoReverseMatch:
         return ""
     return f"{page}?{urlencode({'breached_at': now.isoformat()})}"
-
-
-def _breach_emails_send(summaries: dict[str, BreachSummary]) -> None:
-    """After commit: one email per person, its first lines and the count of the rest."""
-    site = getattr(settings, "SITE_URL", "")
-    for email, s in summaries.items():
-        lines = [f"{message}  {site}{_mql_url(mql_id)}".rstrip() for message, mql_id in s.lines]
-        if s.total > len(s.lines):
-            lines.append(f"… and {s.total - len(s.lines)} more: {site}{s.url}")
-        title = s.lines[0][0] if s.total == 1 else f"{s.total} SLA breaches"
-        send_mail(
-            f"[LeadBridge] {title[:120]}", "\n".join(lines), None, [email], fail_silently=True
-        )

@@ -1,4 +1,7 @@
-"""The scheduled rescore: a django-celery-beat PeriodicTask, hourly; admins change it in the admin."""
+"""The scheduled rescore: a django-celery-beat PeriodicTask, hourly; admins change it in the admin.
+
+History: the schedule is declared in core.schedules now and synced on every migrate; this
+migration's row is the one the sync finds (same name)."""
 
 from django.db import migrations
 
