@@ -41,7 +41,8 @@ from django.utils import timezone
 from core.exceptions import DomainError
 from core.roles import is_admin
 from leads import hooks
-from leads.ingest import _one_of, _parse_email
+from leads.imports.sql import one_of
+from leads.imports.validation import email_parse
 from leads.models import (
     Company,
     Contact,
@@ -280,7 +281,7 @@ _REVENUE_MAX = Decimal(10) ** 14
 def _clean(target: str, value: str, column: str):
     """One cell's value for its target field, or _Reject naming the column and field."""
     if target == "email":
-        email = _parse_email(value)
+        email = email_parse(value)
         if email is None:
             raise _Reject(column, target, f"{value!r} is not a valid email address")
         return email
@@ -393,12 +394,12 @@ def _companies_upsert(rows: list[_Row], *, now: datetime) -> dict[tuple[str, str
     found: dict[tuple[str, str], Company] = {}
     if domains:
         for company in Company.objects.annotate(key=Lower("domain")).filter(
-            key__in=_one_of(domains, "text")
+            key__in=one_of(domains, "text")
         ):
             found[("domain", company.key)] = company
     if names:
         for company in Company.objects.annotate(key=Lower("name")).filter(
-            key__in=_one_of(names, "text"), domain=""
+            key__in=one_of(names, "text"), domain=""
         ):
             found.setdefault(("name", company.key), company)
     new: dict[tuple[str, str], Company] = {}
@@ -460,7 +461,7 @@ def _chunk_write(rows: list[_Row], *, by, stage: str, reason: str, now: datetime
     existing = {
         contact.email_ci: contact
         for contact in Contact.objects.annotate(email_ci=Lower("email"))
-        .filter(email_ci__in=_one_of(emails, "text"))
+        .filter(email_ci__in=one_of(emails, "text"))
         .only(*(name for name in _CONTACT_LOAD if name != "owner"))
     }
     new: dict[str, Contact] = {}

@@ -1,7 +1,8 @@
 """Bulk import of activity events from CSV / NDJSON files (backfills from another tool).
 
-The validation rules are the API's: leads.ingest._validate, run through leads.ingest.events_ingest
-(with by=None, the trusted import caller). This module only adds a fast path on PostgreSQL:
+The validation rules are the API's: leads.imports.validation.event_validate, run through
+leads.imports.events_ingest.events_ingest (with by=None, the trusted import caller). This module
+only adds a fast path on PostgreSQL:
 
 1. the file's lines go unparsed into a work table with one COPY (Python does no per-line work);
 2. one CREATE TABLE AS statement recognises the lines that are *plainly* valid — a conservative
@@ -48,17 +49,19 @@ from django.db import (
 from django.utils import timezone
 from psycopg import errors
 
-from leads.ingest import (
-    _EMAIL_MAX,
-    _EXTERNAL_ID_MAX,
-    _SOURCE_MAX,
+from leads.imports.events_ingest import (
     CREATED,
     DUPLICATE,
-    EVENT_TYPES,
-    FUTURE_TOLERANCE,
     MAX_BATCH,
-    _contacts_create,
+    contacts_create_for_emails,
     events_ingest,
+)
+from leads.imports.validation import (
+    EMAIL_MAX,
+    EVENT_TYPES,
+    EXTERNAL_ID_MAX,
+    FUTURE_TOLERANCE,
+    SOURCE_MAX,
 )
 from leads.models import ActivityEvent, Contact
 
@@ -220,7 +223,7 @@ def _import_python(
 # --- PostgreSQL fast path -------------------------------------------------------------------
 
 # The checks below use plain string functions (PostgreSQL's regular expressions cost a few µs a
-# row). Whatever passes them is valid for leads.ingest._validate too, with the same values (the
+# row). Whatever passes them is valid for event_validate too, with the same values (the
 # tests check this); whatever does not goes through events_ingest for the exact verdict.
 _ID_MAX_DIGITS = 18  # below 2**63
 _TEXT_RE = r"^([!-~]([ -~]*[!-~])?)?$"  # printable ASCII, nothing for str.strip() to remove
@@ -375,14 +378,14 @@ def _classify_sql(fmt: str, columns: dict[str, str], *, raw: str, row: str, safe
         f" AND left({contact}, 1) <> '0' AND length({contact}) <= {_ID_MAX_DIGITS}"
     )
     email_ok = (
-        f"{contact} IS NULL AND {email} ~ %(text_re)s AND length({email}) <= {_EMAIL_MAX}"
+        f"{contact} IS NULL AND {email} ~ %(text_re)s AND length({email}) <= {EMAIL_MAX}"
         f" AND lower({email}) ~ %(email_re)s"
     )
     return f"""
 CREATE UNLOGGED TABLE {row} AS
 SELECT v.line,
   coalesce({event_type} = ANY(%(types)s) AND {props_ok}
-    AND {text_ok("source", _SOURCE_MAX)} AND {text_ok("external_id", _EXTERNAL_ID_MAX)}
+    AND {text_ok("source", SOURCE_MAX)} AND {text_ok("external_id", EXTERNAL_ID_MAX)}
     AND ({contact_id} OR {email_ok}) AND {ts_ok}, false) AS ok,
   CASE WHEN {contact_id} THEN {contact}::bigint END AS contact_id,
   CASE WHEN {email_ok} THEN lower({email}) END AS email,
@@ -592,7 +595,7 @@ def _resolve_emails(cur, row: str, *, now: datetime) -> None:
     )
     missing = sorted(set(emails) - {email for (email,) in cur.fetchall()})
     if missing:
-        _contacts_create(missing, by=None, now=now)
+        contacts_create_for_emails(emails=missing, by=None, now=now)
     cur.execute(
         f"UPDATE {row} w SET contact_id = c.id FROM {_CONTACTS} c"
         " WHERE w.ok AND w.contact_id IS NULL AND lower(c.email) = w.email"

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.contact_import import contacts_import
-from leads.ingest import events_ingest
+from leads.imports.events_ingest import events_ingest
 from leads.models import LifecycleStage
 from leads.services import company_upsert, contact_update
 from scoring import tasks
