@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from leads.importing import events_import
+from leads.imports.events_file import events_import
 from leads.models import ActivityEvent, Contact, LifecycleStage, StageChange
 from tests.factories import ContactFactory
 

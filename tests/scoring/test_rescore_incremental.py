@@ -144,5 +144,5 @@ def test_event_file_imports_are_left_to_the_scheduled_rescore(
 ):
     contact = ContactFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        events_ingest(items=[event(contact)], by=None)  # what leads.importing does
+        events_ingest(items=[event(contact)], by=None)  # what leads.imports.events_file does
     assert broker == [] and score(contact) is None
