@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("handoff.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
-    path("import/", include("leads.import_urls")),
+    path("import/", include("leads.imports.urls")),
     path("scoring/", include("scoring.urls")),
     path("feedback/", include("feedback.urls")),
     path("", include("handoff.urls")),

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from leads.contact_import import contacts_import
+from leads.imports.contacts_csv import contacts_import
 from leads.imports.events_ingest import events_ingest
 from leads.models import LifecycleStage
 from leads.services import company_upsert, contact_update
