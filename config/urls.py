@@ -16,7 +16,7 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("feedback/", include("feedback.urls")),
     path("", include("handoff.urls")),
-    path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
+    path("", include("scoring.rescore.urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
     path("", include("core.urls")),
 ]
