@@ -26,7 +26,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from leads.contact_import import contacts_import, csv_inspect, mapping_guess  # noqa: E402
+from leads.imports.contacts_csv import contacts_import, csv_inspect  # noqa: E402
+from leads.imports.contacts_mapping import mapping_guess  # noqa: E402
 from leads.models import Contact  # noqa: E402
 
 HEADERS = [

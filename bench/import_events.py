@@ -7,7 +7,7 @@ Usage:
 Generates an NDJSON (or CSV) file of N events for existing contacts (creates 1,000 contacts if
 there are none), runs the import, prints events/s and checks that exactly N events were stored,
 then runs it again: the second run must store nothing (idempotent on source + external_id).
---indexes auto|keep|rebuild is passed to events_import (see leads/importing.py).
+--indexes auto|keep|rebuild is passed to events_import (see leads/imports/events_file.py).
 """
 
 import argparse
@@ -29,7 +29,7 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from leads.importing import INDEX_MODES, events_import  # noqa: E402
+from leads.imports.events_file import INDEX_MODES, events_import  # noqa: E402
 from leads.models import ActivityEvent, Contact, EventType, LifecycleStage  # noqa: E402
 
 

@@ -12,11 +12,11 @@ urlpatterns = [
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("handoff.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
-    path("import/", include("leads.import_urls")),
+    path("import/", include("leads.imports.urls")),
     path("scoring/", include("scoring.urls")),
     path("feedback/", include("feedback.urls")),
     path("", include("handoff.urls")),
-    path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
+    path("", include("scoring.rescore.urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
     path("", include("core.urls")),
 ]

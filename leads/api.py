@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from core.api import ERRORS, api_require
 from core.exceptions import ConflictError
 from leads.filters import contact_filterset
-from leads.ingest import MAX_BATCH, REJECTED, events_ingest
+from leads.imports.events_ingest import MAX_BATCH, REJECTED, events_ingest
 from leads.models import ActivityEvent, Contact, StageChange
 from leads.selectors import contact_get_for_user, contacts_for_user, stage_stays
 from leads.serializers import (

@@ -1,13 +1,13 @@
 """DRF serializers of the leads API: they validate input and shape output, nothing more.
 
-Writes go through leads.services (contacts, stages) and leads.ingest (events).
+Writes go through leads.services (contacts, stages) and leads.imports.events_ingest (events).
 """
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leads.ingest import MAX_BATCH
+from leads.imports.events_ingest import MAX_BATCH
 from leads.models import ActivityEvent, Company, Contact, EventType, LifecycleStage
 
 CONTACT_WRITABLE = (
@@ -200,7 +200,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EventInputSerializer(serializers.Serializer):
-    """One event as sent to POST /api/v1/events/ (validated by leads.ingest, set-based)."""
+    """One event as sent to POST /api/v1/events/ (validated by leads.imports.validation, set-based)."""
 
     contact = serializers.IntegerField(required=False, help_text="Contact id; or give email")
     email = serializers.EmailField(

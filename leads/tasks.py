@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from leads.contact_import import import_job_run
+from leads.imports.jobs import import_job_run
 
 
 @shared_task(name="leads.contacts_import")

@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
-from leads.contact_import import import_job_create
+from leads.imports.jobs import import_job_create
 from leads.models import Contact, ImportJob, ImportStatus
 from leads.tasks import contacts_import_task
 from scoring import reference

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from leads.importing import event_indexes_drop, events_estimated_rows
+from leads.imports.events_postgres import event_indexes_drop, events_estimated_rows
 from leads.models import ActivityEvent
 
 

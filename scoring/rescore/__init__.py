@@ -1,6 +1,7 @@
 """Rescoring: which model scores a contact, full runs in chunk tasks, incremental and scheduled.
 
-The policy is described in the scoring docs (docs/scoring.md).
+The policy is described in the scoring docs (docs/scoring.md). The runs' REST API, pages and
+routes are api, views and urls.
 """
 
 from scoring.rescore.contacts import (

@@ -383,10 +383,11 @@ def test_rep_sees_events_of_own_contact_only(api_as, rep, other_rep):
 
 
 def test_event_stored_meanwhile_by_another_request_is_a_duplicate(contact):
-    from leads.ingest import _insert_events, _validate
+    from leads.imports.events_ingest import _insert_events
+    from leads.imports.validation import event_validate
 
     now = timezone.now()
-    item, errors = _validate(0, event(contact=contact.pk, external_id="race"), now=now)
+    item, errors = event_validate(0, event(contact=contact.pk, external_id="race"), now=now)
     assert not errors
     # Stored after this request's duplicate check, before its INSERT.
     stored = ActivityEventFactory(contact=contact, source="website", external_id="race")

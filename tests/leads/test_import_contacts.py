@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from core.exceptions import DomainError
-from leads import contact_import
-from leads.contact_import import contacts_import, import_job_create, import_job_run
+from leads.imports import contacts_csv, contacts_mapping, jobs
+from leads.imports.contacts_csv import contacts_import
+from leads.imports.jobs import import_job_create, import_job_run
 from leads.models import Company, Contact, ImportJob, ImportStatus, LifecycleStage, StageChange
 from tests.factories import CompanyFactory, ContactFactory
 
@@ -33,8 +34,8 @@ def write(tmp_path, text: str, name="contacts.csv", encoding="utf-8"):
 
 
 def run(path, mapping=None, **kwargs):
-    headers = contact_import.csv_inspect(path=path).headers
-    mapping = mapping or contact_import.mapping_guess(headers=headers)
+    headers = contacts_csv.csv_inspect(path=path).headers
+    mapping = mapping or contacts_mapping.mapping_guess(headers=headers)
     return contacts_import(path=path, mapping=mapping, **kwargs)
 
 
@@ -197,7 +198,7 @@ def test_the_same_email_twice_in_a_file_applies_rows_in_order(tmp_path):
 
 
 def test_import_works_across_chunks_and_reports_progress(tmp_path, monkeypatch):
-    monkeypatch.setattr(contact_import, "CHUNK", 2)
+    monkeypatch.setattr(contacts_csv, "CHUNK", 2)
     lines = [f"p{i}@example.com,P{i}" for i in range(5)] + ["p0@example.com,Again"]
     path = write(tmp_path, "email,first_name\n" + "\n".join(lines) + "\n")
     seen = []
@@ -232,7 +233,7 @@ def test_a_field_mapped_twice_is_refused(tmp_path):
 
 
 def test_mapping_guess_understands_common_header_names():
-    guessed = contact_import.mapping_guess(
+    guessed = contacts_mapping.mapping_guess(
         headers=["E-mail", "First Name", "Surname", "Organisation", "Website", "Shoe size"]
     )
     assert guessed == {
@@ -385,7 +386,7 @@ def test_the_job_page_polls_while_the_import_runs(client, marketer):
 
 def test_a_large_file_runs_as_a_celery_task(client, marketer, monkeypatch,
                                             django_capture_on_commit_callbacks):  # fmt: skip
-    monkeypatch.setattr(contact_import, "INLINE_MAX_ROWS", 1)
+    monkeypatch.setattr(jobs, "INLINE_MAX_ROWS", 1)
     client.force_login(marketer)
     job = make_job(marketer, "email\nt1@example.com\nt2@example.com\n")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

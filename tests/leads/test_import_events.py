@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from leads.importing import events_import
+from leads.imports.events_file import events_import
 from leads.models import ActivityEvent, Contact, LifecycleStage, StageChange
 from tests.factories import ContactFactory
 
@@ -190,7 +190,7 @@ def _edge_line(case: dict, pk: int, number: int) -> str:
 
 
 def test_every_line_gets_the_verdict_the_api_validator_gives(tmp_path):
-    from leads.ingest import _validate
+    from leads.imports.validation import event_validate
 
     contact = ContactFactory()
     now = timezone.now()
@@ -211,7 +211,7 @@ def test_every_line_gets_the_verdict_the_api_validator_gives(tmp_path):
         except (ValueError, ZeroDivisionError):
             assert number in rejected, line
             continue
-        item, errors = _validate(0, record, now=now)
+        item, errors = event_validate(0, record, now=now)
         if errors:
             assert number in rejected, line
             assert rejected[number].split(":")[0] in {*errors, "line"}, (line, rejected[number])

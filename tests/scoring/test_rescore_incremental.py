@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from leads.contact_import import contacts_import
-from leads.ingest import events_ingest
+from leads.imports.contacts_csv import contacts_import
+from leads.imports.events_ingest import events_ingest
 from leads.models import LifecycleStage
 from leads.services import company_upsert, contact_update
 from scoring import tasks
@@ -144,5 +144,5 @@ def test_event_file_imports_are_left_to_the_scheduled_rescore(
 ):
     contact = ContactFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        events_ingest(items=[event(contact)], by=None)  # what leads.importing does
+        events_ingest(items=[event(contact)], by=None)  # what leads.imports.events_file does
     assert broker == [] and score(contact) is None

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django_celery_beat.models import PeriodicTask
 
-from leads.ingest import events_ingest
+from leads.imports.events_ingest import events_ingest
 from leads.services import company_upsert, contact_update
 from scoring.models import ContactScore, RescoreKind, RescoreRun, RescoreStatus
 from scoring.rescore import (

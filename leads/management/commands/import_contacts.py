@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core.exceptions import DomainError
-from leads.contact_import import INITIAL_STAGES, contacts_import, csv_inspect, mapping_guess
+from leads.imports.contacts_csv import INITIAL_STAGES, contacts_import, csv_inspect
+from leads.imports.contacts_mapping import mapping_guess
 
 
 class Command(BaseCommand):

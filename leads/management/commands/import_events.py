@@ -3,7 +3,7 @@ from time import perf_counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.importing import INDEX_MODES, events_import
+from leads.imports.events_file import INDEX_MODES, events_import
 
 
 class Command(BaseCommand):

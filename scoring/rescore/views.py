@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.http import list_template, page_render
 from scoring.models import RescoreStatus
-from scoring.rescore import rescore_start
+from scoring.rescore.runs import rescore_start
 from scoring.selectors import START_RESCORE, rescore_run_get_for_user, rescore_runs_for_user
 
 PAGE_SIZE = 25

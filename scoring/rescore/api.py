@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS
 from scoring.models import RescoreRun
-from scoring.rescore import rescore_start
+from scoring.rescore.runs import rescore_start
 from scoring.selectors import START_RESCORE, rescore_run_get_for_user, rescore_runs_for_user
 
 

@@ -9,15 +9,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import DomainError
 from core.http import list_template, page_render
-from leads.contact_import import (
-    csv_inspect,
-    import_job_create,
-    import_job_get_for_user,
-    import_job_start,
-    import_jobs_for_user,
-    mapping_guess,
-)
-from leads.import_forms import ImportMappingForm, ImportUploadForm
+from leads.imports.contacts_csv import csv_inspect
+from leads.imports.contacts_mapping import mapping_guess
+from leads.imports.forms import ImportMappingForm, ImportUploadForm
+from leads.imports.jobs import import_job_create, import_job_start
+from leads.imports.selectors import import_job_get_for_user, import_jobs_for_user
 from leads.models import ImportStatus
 
 can_import = permission_required("leads.import_contacts", raise_exception=True)

@@ -1,10 +1,11 @@
-"""Forms of the contacts import pages; the work is leads.contact_import's."""
+"""Forms of the contacts import pages; the work is leads.imports.jobs'."""
 
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from leads.contact_import import INITIAL_STAGES, TARGET_CHOICES
+from leads.imports.contacts_csv import INITIAL_STAGES
+from leads.imports.contacts_mapping import TARGET_CHOICES
 from leads.models import LifecycleStage
 
 

@@ -1,0 +1,125 @@
+"""Import jobs: a contacts CSV uploaded in the browser, mapped, then run inline or by a worker.
+
+Lifecycle: import_job_create stores the file (PENDING); import_job_start saves the mapping and
+runs it, inline for a small file, else through the Celery task leads.contacts_import;
+import_job_run claims the job with a conditional UPDATE (PENDING → RUNNING, so a second run is
+a no-op), saves progress after each chunk and ends it DONE or FAILED.
+"""
+
+from datetime import datetime
+from pathlib import Path
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from leads.imports.contacts_csv import (
+    INITIAL_STAGES,
+    ContactImportResult,
+    CsvInfo,
+    contacts_import,
+    csv_inspect,
+)
+from leads.imports.contacts_mapping import mapping_validate
+from leads.models import ImportJob, ImportStatus, LifecycleStage
+
+INLINE_MAX_ROWS = 2_000  # larger files run as a Celery task
+
+
+def import_job_create(*, by: AbstractBaseUser, upload, filename: str) -> tuple[ImportJob, CsvInfo]:
+    """Store an uploaded CSV as a pending job, after checking it is a usable CSV file."""
+    if not filename.lower().endswith((".csv", ".txt", ".tsv")):
+        raise DomainError("Upload a .csv file (comma, semicolon or tab separated).", field="file")
+    job = ImportJob(created_by=by, original_filename=filename[:255])
+    job.file.save(Path(filename).name, upload, save=False)
+    try:
+        info = csv_inspect(path=Path(job.file.path))
+    except DomainError:
+        job.file.delete(save=False)
+        raise
+    job.total_rows = info.total_rows
+    job.save()
+    return job, info
+
+
+def import_job_start(*, job: ImportJob, mapping: dict[str, str], stage: str) -> ImportJob:
+    """Save the mapping and run the job: inline when small, else queued for a Celery worker."""
+    from leads import tasks  # leads.tasks imports this module
+
+    if job.status != ImportStatus.PENDING:
+        raise DomainError("This import has already been started.", field="status")
+    if stage not in INITIAL_STAGES:
+        raise DomainError(
+            f"New contacts start in {' or '.join(INITIAL_STAGES)}, not {stage!r}.", field="stage"
+        )
+    info = csv_inspect(path=Path(job.file.path), preview_rows=0)
+    job.mapping = mapping_validate(mapping=mapping, headers=info.headers)
+    job.options = {"stage": stage}
+    job.total_rows = info.total_rows
+    job.save(update_fields=["mapping", "options", "total_rows", "updated_at"])
+    if info.total_rows <= INLINE_MAX_ROWS:
+        import_job_run(job_id=job.pk)
+        job.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: tasks.contacts_import_task.delay(job.pk))
+    return job
+
+
+def import_job_run(*, job_id: int, now: datetime | None = None) -> bool:
+    """Run a pending job; False if another run claimed it first (safe to call twice)."""
+    now = now or timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING, started_at=now, updated_at=now
+    )
+    if claimed != 1:
+        return False
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    running = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING)
+    rejected_name = f"{Path(job.file.name).stem}-rejected.csv"
+    job.rejected_file.save(rejected_name, ContentFile(b""), save=False)
+
+    def progress(result: ContactImportResult) -> None:
+        running.update(**_counts(result), updated_at=timezone.now())
+
+    try:
+        result = contacts_import(
+            path=Path(job.file.path),
+            mapping=job.mapping,
+            by=job.created_by,
+            stage=job.options.get("stage", LifecycleStage.LEAD),
+            reason=f"Imported from {job.original_filename}",
+            rejected_path=Path(job.rejected_file.path),
+            progress=progress,
+            now=now,
+        )
+    except DomainError as exc:
+        running.update(status=ImportStatus.FAILED, error=exc.message, finished_at=timezone.now())
+        return True
+    except Exception as exc:
+        running.update(
+            status=ImportStatus.FAILED,
+            error=f"The import stopped with an unexpected error: {exc.__class__.__name__}.",
+            finished_at=timezone.now(),
+        )
+        raise
+    running.update(
+        status=ImportStatus.DONE,
+        rejected_rows=result.rejected_rows,
+        rejected_file=job.rejected_file.name,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+        **_counts(result),
+    )
+    return True
+
+
+def _counts(result: ContactImportResult) -> dict:
+    return {
+        "processed_rows": result.total,
+        "created_count": result.created,
+        "updated_count": result.updated,
+        "unchanged_count": result.unchanged,
+        "rejected_count": result.rejected,
+    }
