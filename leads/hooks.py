@@ -10,7 +10,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | contacts_changed | contact_create, contact_update, company_update, event ingest, imports | scoring: contacts_rescore_queue |
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
 | contact_page_panels | the contact page | scoring: score_panel_for_page |
-| demo_seed | seed_demo, after the demo contacts exist | handoff: demo_pipeline_seed |
+| demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed |
 """
 
 from dataclasses import dataclass

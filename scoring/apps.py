@@ -17,6 +17,7 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from leads import hooks
+        from scoring.demo import demo_model_seed
         from scoring.filters import ContactScoreFilter
         from scoring.rescore.queue import contacts_rescore_queue
         from scoring.score_panel import score_panel_for_page
@@ -25,3 +26,4 @@ class ScoringConfig(AppConfig):
         hooks.contacts_changed.register(contacts_rescore_queue)
         hooks.contact_filters.register(ContactScoreFilter)
         hooks.contact_page_panels.register(score_panel_for_page)
+        hooks.demo_seed.register(demo_model_seed)

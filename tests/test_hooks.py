@@ -22,7 +22,10 @@ def test_scoring_adds_score_filters_and_the_score_panel_to_the_contact_pages():
 
 
 def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
-    assert hooks.demo_seed.names() == ["handoff.demo.demo_pipeline_seed"]
+    assert hooks.demo_seed.names() == [
+        "scoring.demo.demo_model_seed",
+        "handoff.demo.demo_pipeline_seed",
+    ]
 
 
 def test_a_receiver_registers_once_and_runs_in_registration_order():
