@@ -13,7 +13,7 @@ from handoff.services.breaches import (
     breach_acknowledge,
     breaches_record,
 )
-from handoff.services.clocks import calendar_for, clock_times, policy_for
+from handoff.services.clocks import calendar_for, clock_times, clocks_stop, policy_for
 from handoff.services.decisions import (
     mql_accept,
     mql_can_act,
@@ -40,6 +40,7 @@ __all__ = [
     "breaches_record",
     "calendar_for",
     "clock_times",
+    "clocks_stop",
     "mql_accept",
     "mql_can_act",
     "mql_reject",

@@ -10,9 +10,9 @@ from django.utils import timezone
 from core.exceptions import ConflictError, DomainError
 from core.roles import is_admin
 from feedback.models import Decision, Disposition, Outcome, RejectReason
-from handoff.models import Mql, MqlStatus, SlaClock, SlaKind, Touch
+from handoff.models import Mql, MqlStatus, SlaKind, Touch
 from handoff.selectors import managed_team_ids
-from handoff.services.clocks import _clocks_stop, _next_due_refresh
+from handoff.services.clocks import clocks_stop
 from handoff.services.mqls import mqls_open
 from handoff.services.notifications import notify_many
 from leads.models import Contact, LifecycleStage, StageChange
@@ -49,7 +49,7 @@ def mql_touch(*, mql: Mql, by, kind: str, note: str = "", now: datetime | None =
             first_touch_at=now
         )
         if first:
-            _clocks_stop(mql_id=mql.pk, kinds=[SlaKind.FIRST_TOUCH], now=now)
+            clocks_stop(mql_ids=[mql.pk], kinds=[SlaKind.FIRST_TOUCH], now=now)
     return touch
 
 
@@ -125,7 +125,7 @@ def _decide(*, mql: Mql, by, outcome, comment, now, reason=None, disposition="")
                 "breakdown": mql.breakdown,
             },
         )
-        _clocks_stop(mql_id=mql.pk, kinds=SlaKind.values, now=now)
+        clocks_stop(mql_ids=[mql.pk], kinds=SlaKind.values, now=now)
         to_stage = LifecycleStage.SQL if outcome == Outcome.ACCEPT else disposition
         why = "Accepted by sales" if outcome == Outcome.ACCEPT else f"Rejected: {reason.label}"
         stage_change(
@@ -179,10 +179,7 @@ def mqls_close_outside_queue(*, changes: list[StageChange]) -> list[int]:
         ),
     )
     ids = [m.pk for m in closing]
-    SlaClock.objects.filter(
-        mql_id__in=ids, stopped_at__isnull=True, breached_at__isnull=True
-    ).update(stopped_at=now)
-    _next_due_refresh(ids)
+    clocks_stop(mql_ids=ids, kinds=SlaKind.values, now=now)
     notify_many(
         [
             (
