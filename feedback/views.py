@@ -10,7 +10,9 @@ from core.http import list_template, page_render
 from feedback.filters import DecisionFilter
 from feedback.models import Decision
 from feedback.selectors import decisions_for_user, reason_counts
-from handoff.views import PAGE_SIZE, rule_sentences
+from scoring.describe import rule_sentences
+
+PAGE_SIZE = 50
 
 
 class InboxFilter(DecisionFilter):

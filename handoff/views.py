@@ -33,35 +33,11 @@ from handoff.forms import (
     add_domain_error,
 )
 from handoff.models import Mql, MqlStatus, Notification, SlaClock
-from scoring.describe import KINDS, describe_rule
-from scoring.models import ModelVersion
+from scoring.describe import rule_sentences
 
 PAGE_SIZE = 50
 # Each queue row carries its clocks, reasons and recent activity: shorter pages read better.
 QUEUE_PAGE_SIZE = 25
-
-
-# --- why an MQL qualified -----------------------------------------------------------------------
-
-
-def rule_sentences(items: list[tuple[int | None, list[str]]]) -> list[list[str]]:
-    """For each (model_version_id, rule keys): the sentences of the rules, from that version's
-    definition (one query for all the versions on a page)."""
-    version_ids = {vid for vid, _ in items if vid}
-    definitions = dict(
-        ModelVersion.objects.filter(pk__in=version_ids).values_list("pk", "definition")
-    )
-    described: dict[tuple[int, str], str] = {}
-    for vid, definition in definitions.items():
-        lookback = definition.get("lookback_days")
-        for kind in KINDS:
-            for rule in definition.get(kind) or []:
-                try:
-                    text = describe_rule(kind, rule, lookback_days=lookback)
-                except (KeyError, ValueError, TypeError):
-                    text = rule.get("key", "")
-                described[(vid, rule.get("key", ""))] = text
-    return [[described.get((vid, key), f"Rule {key}") for key in keys] for vid, keys in items]
 
 
 # --- the queue ----------------------------------------------------------------------------------
