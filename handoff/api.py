@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from core.api import ERRORS, api_require
 from core.exceptions import ConflictError
 from core.roles import is_admin
+from feedback import services as feedback_services
 from feedback.models import RejectReason
 from handoff import selectors, services
 from handoff.filters import BreachFilter, QueueFilter
@@ -119,7 +120,7 @@ class MqlAcceptApi(_MqlAction):
     def post(self, request, pk: int):
         mql = self.mql(request, pk)
         data = _valid(AcceptInputSerializer, request.data)
-        decision = services.mql_accept(mql=mql, by=request.user, note=data["note"])
+        decision = feedback_services.mql_accept(mql=mql, by=request.user, note=data["note"])
         return Response(DecisionOutSerializer(decision).data)
 
 
@@ -133,7 +134,7 @@ class MqlRejectApi(_MqlAction):
     def post(self, request, pk: int):
         mql = self.mql(request, pk)
         data = _valid(RejectInputSerializer, request.data)
-        decision = services.mql_reject(mql=mql, by=request.user, **data)
+        decision = feedback_services.mql_reject(mql=mql, by=request.user, **data)
         return Response(DecisionOutSerializer(decision).data)
 
 

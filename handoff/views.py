@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import ConflictError, DomainError
 from core.http import list_template, page_render, page_require
 from core.roles import is_admin
+from feedback import services as feedback_services
 from handoff import selectors, services
 from handoff.forms import (
     AcceptForm,
@@ -237,7 +238,9 @@ def mql_accept(request, pk: int):
         perm="handoff.change_mql",
         key="accept",
         form=AcceptForm(request.POST),
-        action=lambda mql, d: services.mql_accept(mql=mql, by=request.user, note=d["note"]),
+        action=lambda mql, d: feedback_services.mql_accept(
+            mql=mql, by=request.user, note=d["note"]
+        ),
         success="Accepted {contact}: the contact is now an SQL.",
         to_queue=True,
     )
@@ -251,7 +254,7 @@ def mql_reject(request, pk: int):
         perm="handoff.change_mql",
         key="reject",
         form=RejectForm(request.POST),
-        action=lambda mql, d: services.mql_reject(mql=mql, by=request.user, **d),
+        action=lambda mql, d: feedback_services.mql_reject(mql=mql, by=request.user, **d),
         success="Rejected {contact}.",
         to_queue=True,
     )

@@ -7,7 +7,7 @@ from leads import hooks
 
 
 def test_stage_changes_are_followed_by_the_sales_queue():
-    assert hooks.stage_changed.names() == ["handoff.services.decisions.mqls_follow_stages"]
+    assert hooks.stage_changed.names() == ["handoff.services.stages.mqls_follow_stages"]
 
 
 def test_contact_changes_queue_a_rescore():
