@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("handoff.api_urls")),
+    path("api/v1/", include("feedback.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
     path("import/", include("leads.import_urls")),
     path("scoring/", include("scoring.urls")),
