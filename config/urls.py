@@ -15,8 +15,8 @@ urlpatterns = [
     path("api/v1/", include("scoring.api_urls")),
     path("import/", include("leads.import_urls")),
     path("scoring/", include("scoring.urls")),
-    path("feedback/", include("feedback.urls")),
     path("", include("handoff.urls")),
+    path("", include("feedback.urls")),  # /feedback/ and /queue/<pk>/accept/, …/reject/
     path("", include("scoring.rescore_urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
     path("", include("core.urls")),

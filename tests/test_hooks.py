@@ -1,8 +1,10 @@
 """The wiring between apps: who reacts to what happens in a lower app, and in which order.
 
-A change here is a change of architecture: update leads/hooks.py's table with it.
+A change here is a change of architecture: update the table of leads/hooks.py or
+handoff/hooks.py with it.
 """
 
+from handoff import hooks as handoff_hooks
 from leads import hooks
 
 
@@ -23,6 +25,12 @@ def test_scoring_adds_score_filters_and_the_score_panel_to_the_contact_pages():
 
 def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
     assert hooks.demo_seed.names() == ["handoff.demo.demo_pipeline_seed"]
+
+
+def test_feedback_adds_sales_decision_to_the_mql_page():
+    assert handoff_hooks.mql_page_panels.names() == [
+        "feedback.decision_panel.decision_panel_for_page",
+    ]
 
 
 def test_a_receiver_registers_once_and_runs_in_registration_order():
