@@ -11,11 +11,12 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("handoff.api_urls")),
+    path("api/v1/", include("feedback.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
     path("import/", include("leads.imports.urls")),
     path("scoring/", include("scoring.urls")),
-    path("feedback/", include("feedback.urls")),
     path("", include("handoff.urls")),
+    path("", include("feedback.urls")),  # /feedback/ and /queue/<pk>/accept/, …/reject/
     path("", include("scoring.rescore.urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
     path("", include("core.urls")),

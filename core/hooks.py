@@ -9,7 +9,18 @@ lists who listens; `tests/test_hooks.py` asserts the wiring.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A piece of a page that another app renders (what a page's panels hook returns): the
+    page includes `template` with `panel` = context."""
+
+    template: str
+    context: Any
+    scripts: tuple[str, ...] = ()  # static paths the page loads (deferred) in its head
 
 
 class Hook:

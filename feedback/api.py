@@ -1,51 +1,65 @@
-"""GET /api/v1/feedback/: sales' decisions for marketing, with the same filters as the inbox."""
+"""REST API of the feedback (/api/v1/): sales' decision on an MQL (accept / reject), the
+decisions for marketing with the same filters as the inbox, and the reject reasons.
+
+Access: the MQL is read through handoff's selectors (404 for what is not yours or your team's),
+and deciding needs handoff.change_mql (403 without it); reading decisions needs
+feedback.view_decision.
+"""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.response import Response
 
+from core.api import ERRORS
+from feedback import services
 from feedback.filters import DecisionFilter
-from feedback.models import Decision
+from feedback.models import Decision, RejectReason
 from feedback.selectors import decisions_for_user, reason_counts
+from feedback.serializers import (
+    AcceptInputSerializer,
+    DecisionOutSerializer,
+    DecisionSerializer,
+    ReasonCountsSerializer,
+    RejectInputSerializer,
+    RejectReasonSerializer,
+)
+from handoff.api import ConfigViewSet, MqlActionApi
+
+# --- sales' decision on an MQL ------------------------------------------------------------------
 
 
-class DecisionSerializer(serializers.ModelSerializer):
-    contact = serializers.SerializerMethodField()
-    rep = serializers.CharField(source="by.username")
-    reason = serializers.CharField(source="reason.code", allow_null=True, default=None)
-    reason_label = serializers.CharField(source="reason.label", allow_null=True, default=None)
-    team = serializers.CharField(source="team.name", allow_null=True, default=None)
-    model_version = serializers.SerializerMethodField()
+@extend_schema(
+    summary="Accept an MQL: the contact becomes an SQL",
+    responses={200: DecisionOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class MqlAcceptApi(MqlActionApi):
+    serializer_class = AcceptInputSerializer
 
-    class Meta:
-        model = Decision
-        fields = [
-            "id",
-            "mql",
-            "contact",
-            "outcome",
-            "reason",
-            "reason_label",
-            "comment",
-            "disposition",
-            "rep",
-            "team",
-            "decided_at",
-            "time_to_decision",
-            "source",
-            "campaign",
-            "model_version",
-            "rule_keys",
-            "snapshot",
-        ]
+    def post(self, request, pk: int):
+        mql = self.mql(request, pk)
+        serializer = AcceptInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = serializer.validated_data["note"]
+        decision = services.mql_accept(mql=mql, by=request.user, note=note)
+        return Response(DecisionOutSerializer(decision).data)
 
-    def get_contact(self, decision) -> dict:
-        c = decision.mql.contact
-        return {"id": c.pk, "email": c.email, "name": c.full_name}
 
-    def get_model_version(self, decision) -> str | None:
-        v = decision.model_version
-        return f"{v.model.name} v{v.number}" if v else None
+@extend_schema(
+    summary="Reject an MQL with a reason, back to nurture or disqualified",
+    responses={200: DecisionOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class MqlRejectApi(MqlActionApi):
+    serializer_class = RejectInputSerializer
+
+    def post(self, request, pk: int):
+        mql = self.mql(request, pk)
+        serializer = RejectInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = services.mql_reject(mql=mql, by=request.user, **serializer.validated_data)
+        return Response(DecisionOutSerializer(decision).data)
+
+
+# --- the decisions, for marketing ---------------------------------------------------------------
 
 
 class FeedbackApi(generics.ListAPIView):
@@ -57,12 +71,6 @@ class FeedbackApi(generics.ListAPIView):
 
     def get_queryset(self):
         return decisions_for_user(user=self.request.user)
-
-
-class ReasonCountsSerializer(serializers.Serializer):
-    accepted = serializers.IntegerField()
-    rejected = serializers.IntegerField()
-    reasons = serializers.ListField(child=serializers.DictField())
 
 
 @extend_schema(summary="Counts of decisions per reject reason (same filters as the list)")
@@ -77,3 +85,11 @@ class FeedbackSummaryApi(generics.GenericAPIView):
 
     def get(self, request):
         return Response(reason_counts(self.filter_queryset(self.get_queryset())))
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+class RejectReasonViewSet(ConfigViewSet):
+    queryset = RejectReason.objects.all()
+    serializer_class = RejectReasonSerializer

@@ -1,16 +1,60 @@
-"""The feedback inbox: sales' latest decisions for marketing, with counts per reason."""
+"""Pages of the feedback: sales' accept / reject forms posted from the MQL page, and the inbox
+of their latest decisions for marketing, with counts per reason.
+
+The decision views parse the form and call feedback.services; the MQL page answers, as for
+handoff's own actions (handoff.pages.mql_page_action): the queue on success, the page again with
+the message next to the field (400) or the news that someone else decided first (409).
+"""
 
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core.http import list_template, page_render
+from feedback import services
 from feedback.filters import DecisionFilter
+from feedback.forms import AcceptForm, RejectForm
 from feedback.models import Decision
 from feedback.selectors import decisions_for_user, reason_counts
-from handoff.views import PAGE_SIZE, rule_sentences
+from handoff.pages import mql_page_action
+from scoring.describe import rule_sentences
+
+# --- sales' decision, from the MQL page ---------------------------------------------------------
+
+
+@require_POST
+def mql_accept(request, pk: int):
+    return mql_page_action(
+        request,
+        pk,
+        perm="handoff.change_mql",
+        key="accept",
+        form=AcceptForm(request.POST),
+        action=lambda mql, d: services.mql_accept(mql=mql, by=request.user, note=d["note"]),
+        success="Accepted {contact}: the contact is now an SQL.",
+        to_queue=True,
+    )
+
+
+@require_POST
+def mql_reject(request, pk: int):
+    return mql_page_action(
+        request,
+        pk,
+        perm="handoff.change_mql",
+        key="reject",
+        form=RejectForm(request.POST),
+        action=lambda mql, d: services.mql_reject(mql=mql, by=request.user, **d),
+        success="Rejected {contact}.",
+        to_queue=True,
+    )
+
+
+# --- the inbox ----------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
 
 
 class InboxFilter(DecisionFilter):

@@ -1,8 +1,9 @@
 """REST API of the handoff (/api/v1/): the queue, actions on an MQL, breaches, SLA compliance,
-notifications, and the configuration (teams, routing rules, SLA policies, calendars, reasons).
+notifications, and the configuration (teams, routing rules, SLA policies, calendars).
 
 Access: an MQL or breach is read through the selectors (404 for what is not yours or your
-team's); actions also need the role's permission (403 without it).
+team's); actions also need the role's permission (403 without it). Sales' accept / reject and
+the reject reasons are feedback's (feedback/api.py), built on MqlActionApi and ConfigViewSet.
 """
 
 from datetime import datetime
@@ -19,7 +20,6 @@ from rest_framework.response import Response
 from core.api import ERRORS, api_require
 from core.exceptions import ConflictError
 from core.roles import is_admin
-from feedback.models import RejectReason
 from handoff import selectors, services
 from handoff.filters import BreachFilter, QueueFilter
 from handoff.models import (
@@ -34,17 +34,13 @@ from handoff.models import (
     WorkCalendar,
 )
 from handoff.serializers import (
-    AcceptInputSerializer,
     AcknowledgeInputSerializer,
     BreachSerializer,
     BulkReassignInputSerializer,
     ComplianceRowSerializer,
-    DecisionOutSerializer,
     MqlSerializer,
     OutOfOfficeSerializer,
     ReassignInputSerializer,
-    RejectInputSerializer,
-    RejectReasonSerializer,
     RoutingRuleSerializer,
     SlaPolicySerializer,
     TeamMemberSerializer,
@@ -99,7 +95,9 @@ class MqlDetailApi(generics.RetrieveAPIView):
         return selectors.mql_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
 
 
-class _MqlAction(generics.GenericAPIView):
+class MqlActionApi(generics.GenericAPIView):
+    # An action on one MQL: mql() reads it for the user (404) and checks `permission` (403).
+    # (A comment, not a docstring: drf-spectacular would show it on every action.)
     permission = "handoff.change_mql"
     queryset = Mql.objects.none()
 
@@ -110,38 +108,10 @@ class _MqlAction(generics.GenericAPIView):
 
 
 @extend_schema(
-    summary="Accept an MQL: the contact becomes an SQL",
-    responses={200: DecisionOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
-)
-class MqlAcceptApi(_MqlAction):
-    serializer_class = AcceptInputSerializer
-
-    def post(self, request, pk: int):
-        mql = self.mql(request, pk)
-        data = _valid(AcceptInputSerializer, request.data)
-        decision = services.mql_accept(mql=mql, by=request.user, note=data["note"])
-        return Response(DecisionOutSerializer(decision).data)
-
-
-@extend_schema(
-    summary="Reject an MQL with a reason, back to nurture or disqualified",
-    responses={200: DecisionOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
-)
-class MqlRejectApi(_MqlAction):
-    serializer_class = RejectInputSerializer
-
-    def post(self, request, pk: int):
-        mql = self.mql(request, pk)
-        data = _valid(RejectInputSerializer, request.data)
-        decision = services.mql_reject(mql=mql, by=request.user, **data)
-        return Response(DecisionOutSerializer(decision).data)
-
-
-@extend_schema(
     summary="Log a call, email or meeting (the first stops the first-touch clock)",
     responses={201: TouchOutSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
 )
-class MqlTouchApi(_MqlAction):
+class MqlTouchApi(MqlActionApi):
     serializer_class = TouchInputSerializer
     permission = "handoff.add_touch"
 
@@ -156,7 +126,7 @@ class MqlTouchApi(_MqlAction):
     summary="Give an MQL to another rep of a team you manage",
     responses={200: MqlSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
 )
-class MqlReassignApi(_MqlAction):
+class MqlReassignApi(MqlActionApi):
     serializer_class = ReassignInputSerializer
     permission = "handoff.reassign_mql"
 
@@ -341,11 +311,6 @@ class SlaPolicyViewSet(ConfigViewSet):
 class WorkCalendarViewSet(ConfigViewSet):
     queryset = WorkCalendar.objects.all()
     serializer_class = WorkCalendarSerializer
-
-
-class RejectReasonViewSet(ConfigViewSet):
-    queryset = RejectReason.objects.all()
-    serializer_class = RejectReasonSerializer
 
 
 class OutOfOfficeViewSet(ConfigViewSet):

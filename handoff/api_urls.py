@@ -1,16 +1,15 @@
-"""/api/v1/ routes of the handoff and the feedback (see handoff/api.py and feedback/api.py)."""
+"""/api/v1/ routes of the handoff (see handoff/api.py); feedback/api_urls.py adds sales'
+accept / reject beside the other actions on an MQL."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from feedback import api as feedback_api
 from handoff import api
 
 router = SimpleRouter()
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("team-members", api.TeamMemberViewSet, basename="team-member")
 router.register("routing-rules", api.RoutingRuleViewSet, basename="routing-rule")
-router.register("reject-reasons", api.RejectReasonViewSet, basename="reject-reason")
 router.register("sla/policies", api.SlaPolicyViewSet, basename="sla-policy")
 router.register("sla/calendars", api.WorkCalendarViewSet, basename="sla-calendar")
 router.register("out-of-office", api.OutOfOfficeViewSet, basename="out-of-office")
@@ -20,12 +19,8 @@ urlpatterns = [
     path("queue/", api.QueueApi.as_view(), name="queue"),
     path("mqls/reassign/", api.MqlBulkReassignApi.as_view(), name="mqls-reassign"),
     path("mqls/<int:pk>/", api.MqlDetailApi.as_view(), name="mql"),
-    path("mqls/<int:pk>/accept/", api.MqlAcceptApi.as_view(), name="mql-accept"),
-    path("mqls/<int:pk>/reject/", api.MqlRejectApi.as_view(), name="mql-reject"),
     path("mqls/<int:pk>/touch/", api.MqlTouchApi.as_view(), name="mql-touch"),
     path("mqls/<int:pk>/reassign/", api.MqlReassignApi.as_view(), name="mql-reassign"),
-    path("feedback/", feedback_api.FeedbackApi.as_view(), name="feedback"),
-    path("feedback/summary/", feedback_api.FeedbackSummaryApi.as_view(), name="feedback-summary"),
     path("sla/breaches/", api.BreachListApi.as_view(), name="breaches"),
     path(
         "sla/breaches/<int:pk>/acknowledge/",

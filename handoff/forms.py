@@ -1,7 +1,8 @@
 """Forms of the handoff pages: actions on an MQL, breach acknowledgement, page filters.
 
-Forms only parse input; the rules (who may act, open or not, active reason) are in
-handoff.services, whose DomainError is shown next to the field it names.
+Forms only parse input; the rules (who may act, open or not) are in handoff.services, whose
+DomainError is shown next to the field it names (add_domain_error, also for feedback's accept /
+reject forms on the MQL page).
 """
 
 import django_filters
@@ -10,7 +11,6 @@ from django.contrib.auth import get_user_model
 
 from core.exceptions import DomainError
 from core.roles import is_admin
-from feedback.models import Disposition, RejectReason
 from handoff.filters import BreachFilter, QueueFilter
 from handoff.models import MemberRole, Team, TeamMember, TouchKind
 from handoff.selectors import managed_team_ids
@@ -26,24 +26,6 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 class TouchForm(forms.Form):
     kind = forms.ChoiceField(choices=TouchKind.choices, widget=forms.RadioSelect)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class AcceptForm(forms.Form):
-    note = forms.CharField(
-        required=False, label="Note (optional)", widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class RejectForm(forms.Form):
-    reason = forms.ModelChoiceField(
-        queryset=RejectReason.objects.filter(is_active=True),
-        empty_label="Choose a reason…",
-        error_messages={"required": "Choose a reason from the list."},
-    )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    disposition = forms.ChoiceField(
-        choices=Disposition.choices, initial=Disposition.NURTURE, widget=forms.RadioSelect
-    )
 
 
 def reps_for(user):

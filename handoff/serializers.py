@@ -6,7 +6,6 @@ from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from core.exceptions import DomainError
-from feedback.models import Disposition, RejectReason
 from handoff.business_time import BusinessCalendar, CalendarError
 from handoff.models import (
     Breach,
@@ -137,18 +136,6 @@ class MqlSerializer(serializers.ModelSerializer):
         ]
 
 
-class AcceptInputSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-
-
-class RejectInputSerializer(serializers.Serializer):
-    reason = serializers.SlugRelatedField(
-        slug_field="code", queryset=RejectReason.objects.filter(is_active=True)
-    )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    disposition = serializers.ChoiceField(choices=Disposition.choices)
-
-
 class TouchInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=TouchKind.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
@@ -163,14 +150,6 @@ class BulkReassignInputSerializer(ReassignInputSerializer):
     mqls = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=500
     )
-
-
-class DecisionOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    outcome = serializers.CharField()
-    reason = serializers.CharField(source="reason.code", allow_null=True, default=None)
-    disposition = serializers.CharField()
-    decided_at = serializers.DateTimeField()
 
 
 class TouchOutSerializer(serializers.Serializer):
@@ -326,12 +305,6 @@ class WorkCalendarSerializer(serializers.ModelSerializer):
                 {"hours": ["Give each day's hours as [open, close] pairs of minutes."]}
             ) from None
         return data
-
-
-class RejectReasonSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = RejectReason
-        fields = ["id", "code", "label", "is_active", "position"]
 
 
 class OutOfOfficeSerializer(serializers.ModelSerializer):

@@ -4,101 +4,39 @@ Views parse the request, call handoff.selectors / handoff.services (the same one
 and render. Access as in the API: an MQL or breach is read through the selectors (404 for what
 is not yours or your team's), and each action needs the role's permission (403 without it).
 A refused action re-renders the form with the message next to the field (400), or says that
-someone else decided first (409).
+someone else decided first (409). The MQL page itself is handoff.pages (feedback's accept /
+reject post to feedback's views and come back through it).
 """
 
 import csv
-from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.exceptions import ConflictError, DomainError
+from core.exceptions import DomainError
 from core.http import list_template, page_render, page_require
 from core.roles import is_admin
 from handoff import selectors, services
 from handoff.forms import (
-    AcceptForm,
     AcknowledgeForm,
     BreachPageFilter,
     BulkReassignForm,
     QueuePageFilter,
     ReassignForm,
-    RejectForm,
     TouchForm,
-    add_domain_error,
 )
-from handoff.models import Mql, MqlStatus, Notification, SlaClock
-from scoring.describe import KINDS, describe_rule
-from scoring.models import ModelVersion
+from handoff.models import Mql, Notification
+from handoff.pages import mql_for_page, mql_page, mql_page_action, queue_rows
 
 PAGE_SIZE = 50
 # Each queue row carries its clocks, reasons and recent activity: shorter pages read better.
 QUEUE_PAGE_SIZE = 25
 
 
-# --- why an MQL qualified -----------------------------------------------------------------------
-
-
-def rule_sentences(items: list[tuple[int | None, list[str]]]) -> list[list[str]]:
-    """For each (model_version_id, rule keys): the sentences of the rules, from that version's
-    definition (one query for all the versions on a page)."""
-    version_ids = {vid for vid, _ in items if vid}
-    definitions = dict(
-        ModelVersion.objects.filter(pk__in=version_ids).values_list("pk", "definition")
-    )
-    described: dict[tuple[int, str], str] = {}
-    for vid, definition in definitions.items():
-        lookback = definition.get("lookback_days")
-        for kind in KINDS:
-            for rule in definition.get(kind) or []:
-                try:
-                    text = describe_rule(kind, rule, lookback_days=lookback)
-                except (KeyError, ValueError, TypeError):
-                    text = rule.get("key", "")
-                described[(vid, rule.get("key", ""))] = text
-    return [[described.get((vid, key), f"Rule {key}") for key in keys] for vid, keys in items]
-
-
 # --- the queue ----------------------------------------------------------------------------------
-
-
-@dataclass
-class QueueRow:
-    mql: Mql
-    clocks: list[SlaClock]
-    events: list
-    reasons: list[str] = field(default_factory=list)
-    now: object = None
-
-    @property
-    def clock(self) -> SlaClock | None:
-        return self.clocks[0] if self.clocks else None
-
-    @property
-    def state(self) -> str:
-        return selectors.clock_state(self.clock, self.now) if self.clock else "none"
-
-    @property
-    def time_left(self):
-        return self.clock.due_at - self.now if self.clock else None
-
-
-def queue_rows(mqls: list[Mql]) -> list[QueueRow]:
-    now = timezone.now()
-    clocks = selectors.running_clocks(mqls)
-    events = selectors.recent_events(mqls)
-    sentences = rule_sentences(
-        [(m.model_version_id, [item["rule"] for item in m.breakdown or []]) for m in mqls]
-    )
-    return [
-        QueueRow(m, clocks[m.pk], events[m.contact_id], reasons, now)
-        for m, reasons in zip(mqls, sentences, strict=True)
-    ]
 
 
 def _sees_teams(user) -> bool:
@@ -173,75 +111,14 @@ def queue_reassign(request):
 # --- one MQL ------------------------------------------------------------------------------------
 
 
-def _mql_page(request, mql: Mql, forms: dict | None = None, status: int = 200, conflict=""):
-    user = request.user
-    can_act = user.has_perm("handoff.change_mql") and services.mql_can_act(user=user, mql=mql)
-    can_reassign = (
-        user.has_perm("handoff.reassign_mql")
-        and (is_admin(user) or mql.team_id in selectors.managed_team_ids(user))
-        and mql.status == MqlStatus.OPEN
-    )
-    forms = forms or {}
-    [row] = queue_rows([mql])
-    context = {
-        "mql": mql,
-        "contact": mql.contact,
-        "row": row,
-        "touches": mql.touches.select_related("by").order_by("-at", "-id"),
-        "assignments": mql.assignments.select_related("owner", "previous_owner", "by", "team"),
-        "decision": getattr(mql, "decision", None) if mql.status != MqlStatus.OPEN else None,
-        "closed_by": mql.closed_by_change,
-        "all_clocks": mql.clocks.select_related("policy").order_by("started_at", "kind"),
-        "is_open": mql.status == MqlStatus.OPEN,
-        "can_act": can_act and mql.status == MqlStatus.OPEN,
-        "can_touch": can_act and user.has_perm("handoff.add_touch"),
-        "can_reassign": can_reassign,
-        "touch_form": forms.get("touch") or TouchForm(),
-        "accept_form": forms.get("accept") or AcceptForm(),
-        "reject_form": forms.get("reject") or RejectForm(),
-        "reassign_form": (forms.get("reassign") or ReassignForm(user=user))
-        if can_reassign
-        else None,
-        "conflict": conflict,
-        "now": timezone.now(),
-    }
-    return page_render(request, "handoff/mql_detail.html", context, status=status)
-
-
-def _mql_for(request, pk: int, perm: str | None = None) -> Mql:
-    """The MQL if the user may see it (404 otherwise) and holds `perm` (403 otherwise)."""
-    page_require(request, "handoff.view_mql")
-    mql = selectors.mql_get_for_user(user=request.user, pk=pk)
-    if perm:
-        page_require(request, perm)
-    return mql
-
-
 @require_GET
 def mql_detail(request, pk: int):
-    return _mql_page(request, _mql_for(request, pk))
-
-
-def _act(request, pk: int, *, perm: str, key: str, form, action, success: str, to_queue: bool):
-    """Validate `form`, run `action(mql, data)`; on a DomainError show it next to its field."""
-    mql = _mql_for(request, pk, perm)
-    if not form.is_valid():
-        return _mql_page(request, mql, {key: form}, status=400)
-    try:
-        action(mql, form.cleaned_data)
-    except ConflictError as error:
-        mql = selectors.mql_get_for_user(user=request.user, pk=pk)
-        return _mql_page(request, mql, status=409, conflict=error.message)
-    except DomainError as error:
-        add_domain_error(form, error)
-        return _mql_page(request, mql, {key: form}, status=400)
-    messages.success(request, success.format(contact=mql.contact))
-    return redirect("handoff:queue" if to_queue else "handoff:mql", *([] if to_queue else [pk]))
+    return mql_page(request, mql_for_page(request, pk))
 
 
 @require_POST
 def mql_touch(request, pk: int):
-    return _act(
+    return mql_page_action(
         request,
         pk,
         perm="handoff.add_touch",
@@ -254,36 +131,8 @@ def mql_touch(request, pk: int):
 
 
 @require_POST
-def mql_accept(request, pk: int):
-    return _act(
-        request,
-        pk,
-        perm="handoff.change_mql",
-        key="accept",
-        form=AcceptForm(request.POST),
-        action=lambda mql, d: services.mql_accept(mql=mql, by=request.user, note=d["note"]),
-        success="Accepted {contact}: the contact is now an SQL.",
-        to_queue=True,
-    )
-
-
-@require_POST
-def mql_reject(request, pk: int):
-    return _act(
-        request,
-        pk,
-        perm="handoff.change_mql",
-        key="reject",
-        form=RejectForm(request.POST),
-        action=lambda mql, d: services.mql_reject(mql=mql, by=request.user, **d),
-        success="Rejected {contact}.",
-        to_queue=True,
-    )
-
-
-@require_POST
 def mql_reassign(request, pk: int):
-    return _act(
+    return mql_page_action(
         request,
         pk,
         perm="handoff.reassign_mql",

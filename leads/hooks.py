@@ -13,20 +13,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed |
 """
 
-from dataclasses import dataclass
-from typing import Any
-
 from core.hooks import Hook
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A piece of a page that another app renders: its template gets `panel` = context."""
-
-    template: str
-    context: Any
-    scripts: tuple[str, ...] = ()  # static paths the page loads (deferred) in its head
-
 
 stage_changed = Hook(
     "stage_changed",
@@ -51,7 +38,7 @@ contact_filters = Hook(
 contact_page_panels = Hook(
     "contact_page_panels",
     """Panels that apps above add to the contact page. Receivers get `user` and `contact` and
-    return a Panel (template, context, scripts) or None.""",
+    return a core.hooks.Panel (template, context, scripts) or None.""",
 )
 
 demo_seed = Hook(

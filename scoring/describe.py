@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from leads.models import EventType
 from scoring.catalogue import ATTRIBUTE_PREFIX, Operator
-from scoring.models import ContactScore, EngagementMode
+from scoring.models import ContactScore, EngagementMode, ModelVersion
 
 KINDS = {"fit_rules": "fit", "engagement_rules": "engagement", "disqualifiers": "disqualifier"}
 FIELD_LABELS = {
@@ -174,3 +174,24 @@ def score_explained(score: ContactScore) -> list[ExplainedRule]:
         text = disqualifier_text(rule) if rule else f"{score.blocked_by} → never an MQL"
         out.append(ExplainedRule("disqualifier", rule["key"] if rule else "", text, 0.0))
     return out
+
+
+def rule_sentences(items: list[tuple[int | None, list[str]]]) -> list[list[str]]:
+    """Why MQLs qualified, for pages that list them (the queue, an MQL, the feedback inbox): for
+    each (model_version_id, rule keys), the sentences of those rules from that version's
+    definition (one query for all the versions on a page)."""
+    version_ids = {vid for vid, _ in items if vid}
+    definitions = dict(
+        ModelVersion.objects.filter(pk__in=version_ids).values_list("pk", "definition")
+    )
+    described: dict[tuple[int, str], str] = {}
+    for vid, definition in definitions.items():
+        lookback = definition.get("lookback_days")
+        for kind in KINDS:
+            for rule in definition.get(kind) or []:
+                try:
+                    text = describe_rule(kind, rule, lookback_days=lookback)
+                except (KeyError, ValueError, TypeError):
+                    text = rule.get("key", "")
+                described[(vid, rule.get("key", ""))] = text
+    return [[described.get((vid, key), f"Rule {key}") for key in keys] for vid, keys in items]

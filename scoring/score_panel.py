@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from leads.hooks import Panel
+from core.hooks import Panel
 from leads.models import Contact
 from scoring.describe import ExplainedRule, score_explained
 from scoring.models import ContactScore, ScoreHistory

@@ -1,13 +1,15 @@
 """The wiring between apps: who reacts to what happens in a lower app, and in which order.
 
-A change here is a change of architecture: update leads/hooks.py's table with it.
+A change here is a change of architecture: update the table of leads/hooks.py or
+handoff/hooks.py with it.
 """
 
+from handoff import hooks as handoff_hooks
 from leads import hooks
 
 
 def test_stage_changes_are_followed_by_the_sales_queue():
-    assert hooks.stage_changed.names() == ["handoff.services.decisions.mqls_follow_stages"]
+    assert hooks.stage_changed.names() == ["handoff.services.stages.mqls_follow_stages"]
 
 
 def test_contact_changes_queue_a_rescore():
@@ -25,6 +27,12 @@ def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
     assert hooks.demo_seed.names() == [
         "scoring.demo.demo_model_seed",
         "handoff.demo.demo_pipeline_seed",
+    ]
+
+
+def test_feedback_adds_sales_decision_to_the_mql_page():
+    assert handoff_hooks.mql_page_panels.names() == [
+        "feedback.decision_panel.decision_panel_for_page",
     ]
 
 

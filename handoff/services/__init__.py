@@ -1,26 +1,22 @@
-"""Writes of the handoff: opening MQLs, routing and assignment, touches, decisions, SLA clocks.
+"""Writes of the handoff: opening MQLs, routing and assignment, touches, settling MQLs, SLA clocks.
 
 Every state change of an MQL is a conditional UPDATE on its status (and owner), so two people
 acting at once, or a task run twice, change it exactly once; the loser gets a ConflictError.
 
 One module per part, each importing only those before it:
-clocks → notifications → mqls (open, route, assign, reassign) → decisions → breaches.
+clocks → notifications → mqls (open, route, assign, reassign) → acting (who may act, touches,
+settling with sales' decision) → stages (following the contact's stage) → breaches.
+Sales' decision itself (accept / reject) is feedback's: feedback.services calls mql_require_open
+and mql_settle.
 """
 
+from handoff.services.acting import mql_can_act, mql_require_open, mql_settle, mql_touch
 from handoff.services.breaches import (
     BreachSummary,
     breach_acknowledge,
     breaches_record,
 )
-from handoff.services.clocks import calendar_for, clock_times, policy_for
-from handoff.services.decisions import (
-    mql_accept,
-    mql_can_act,
-    mql_reject,
-    mql_touch,
-    mqls_close_outside_queue,
-    mqls_follow_stages,
-)
+from handoff.services.clocks import calendar_for, clock_times, clocks_stop, policy_for
 from handoff.services.mqls import (
     mqls_assign,
     mqls_open,
@@ -38,6 +34,7 @@ from handoff.services.notifications import (
     notify,
     notify_many,
 )
+from handoff.services.stages import mqls_close_outside_queue, mqls_follow_stages
 
 __all__ = [
     "BATCH",
@@ -48,9 +45,10 @@ __all__ = [
     "breaches_record",
     "calendar_for",
     "clock_times",
-    "mql_accept",
+    "clocks_stop",
     "mql_can_act",
-    "mql_reject",
+    "mql_require_open",
+    "mql_settle",
     "mql_touch",
     "mqls_assign",
     "mqls_close_outside_queue",

@@ -59,11 +59,15 @@ def _clock(*, mql: Mql, kind: str, policy: SlaPolicy, start, calendar) -> SlaClo
     )
 
 
-def _clocks_stop(*, mql_id: int, kinds: Iterable[str], now: datetime) -> None:
+def clocks_stop(*, mql_ids: Iterable[int], kinds: Iterable[str], now: datetime) -> None:
+    """Stop the running clocks of these kinds of these MQLs (a breached clock stays breached)
+    and refresh their Mql.next_due_at. The one stopper: touches, assignment, decisions and
+    closing outside the queue all call it, for one MQL or many."""
+    ids = list(mql_ids)
     SlaClock.objects.filter(
-        mql_id=mql_id, kind__in=list(kinds), stopped_at__isnull=True, breached_at__isnull=True
+        mql_id__in=ids, kind__in=list(kinds), stopped_at__isnull=True, breached_at__isnull=True
     ).update(stopped_at=now)
-    _next_due_refresh([mql_id])
+    _next_due_refresh(ids)
 
 
 def _next_due_refresh(mql_ids: Iterable[int]) -> None:

@@ -26,9 +26,9 @@ from handoff.models import (
 from handoff.selectors import managed_team_ids
 from handoff.services.clocks import (
     _clock,
-    _clocks_stop,
     _next_due_refresh,
     calendar_for,
+    clocks_stop,
     policy_for,
 )
 from handoff.services.notifications import _team_managers, notify
@@ -261,7 +261,7 @@ def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -
 
 def _work_clocks_start(*, mql: Mql, team: Team, now: datetime) -> None:
     """Assigned: the delivery clock stops, first-touch and decision clocks start."""
-    _clocks_stop(mql_id=mql.pk, kinds=[SlaKind.DELIVERY], now=now)
+    clocks_stop(mql_ids=[mql.pk], kinds=[SlaKind.DELIVERY], now=now)
     policy = policy_for(team_id=team.pk, scoring_model_id=mql.scoring_model_id)
     calendar = calendar_for(team)
     SlaClock.objects.bulk_create(

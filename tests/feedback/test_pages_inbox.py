@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import RejectReason
-from handoff.services import mql_accept, mql_reject
+from feedback.services import mql_accept, mql_reject
 
 INBOX = "/feedback/"
 

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from core.exceptions import ConflictError
 from feedback.models import Decision, Disposition, RejectReason
+from feedback.services import mql_accept, mql_reject
 from handoff.models import Breach, Mql, MqlStatus, Notification, SlaClock
-from handoff.services import breaches_record, mql_accept, mql_reject, mqls_open
+from handoff.services import breaches_record, mqls_open
 from leads.models import LifecycleStage, StageChange
 from leads.services import stage_change, stage_change_bulk
 from tests.handoff.pages import open_mql

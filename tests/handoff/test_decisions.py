@@ -7,10 +7,9 @@ from django.db import connection
 from core import roles
 from core.exceptions import ConflictError, DomainError
 from feedback.models import Decision, Disposition, Outcome, RejectReason
+from feedback.services import mql_accept, mql_reject
 from handoff.models import AssignedBy, Assignment, Mql, MqlStatus, Notification, SlaClock, SlaKind
 from handoff.services import (
-    mql_accept,
-    mql_reject,
     mql_touch,
     mqls_assign,
     mqls_open,

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from feedback.models import Decision, RejectReason
+from feedback.services import mql_accept
 from handoff.models import Mql, MqlStatus, Notification, Touch
-from handoff.services import mql_accept
 from leads.models import LifecycleStage
 
 QUEUE = "/queue/"

@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.models import RejectReason
+from feedback.services import mql_reject
 from handoff.models import TeamMember
-from handoff.services import breaches_record, mql_reject, mql_touch, mqls_reassign
+from handoff.services import breaches_record, mql_touch, mqls_reassign
 from leads.models import ActivityEvent
 from tests.handoff.pages import open_mql
 
