@@ -1,21 +1,25 @@
 """API tokens (django-rest-knox): only a hash of each token is stored, the key is shown once."""
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 from django.http import Http404
 from knox.models import AuthToken
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def api_token_create(*, user: AbstractBaseUser) -> tuple[AuthToken, str]:
+
+def api_token_create(*, user: "User") -> tuple[AuthToken, str]:
     """A new token for the user: the stored row and the key, which cannot be recovered later."""
     return AuthToken.objects.create(user=user)
 
 
-def api_tokens_for_user(*, user: AbstractBaseUser) -> QuerySet[AuthToken]:
+def api_tokens_for_user(*, user: "User") -> QuerySet[AuthToken]:
     return AuthToken.objects.filter(user=user).order_by("-created")
 
 
-def api_token_revoke(*, user: AbstractBaseUser, digest: str) -> None:
+def api_token_revoke(*, user: "User", digest: str) -> None:
     """Delete one of the user's own tokens; 404 for a token that is not theirs."""
     deleted, _ = AuthToken.objects.filter(user=user, digest=digest).delete()
     if not deleted:

@@ -1,8 +1,8 @@
 """Writes for scoring models: the draft editor, publishing, rollback; plus version diffs."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -20,6 +20,9 @@ from scoring.models import (
 )
 from scoring.rescore import rescore_start
 from scoring.spec import MAX_RULES, RULE_KINDS, ModelSpec, settings_from_dict, spec_from_draft
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RULE_MODELS = {
     "fit_rules": FitRule,
@@ -62,7 +65,7 @@ def _validated_model_values(data: dict) -> tuple[dict, object]:
     return {**values, "name": name, "priority": priority, "description": description}, is_active
 
 
-def model_create(*, data: dict, by: AbstractBaseUser | None, now: datetime | None = None):
+def model_create(*, data: dict, by: "User | None", now: datetime | None = None):
     """Create a scoring model (its draft settings; rules are added separately)."""
     values, is_active = _validated_model_values(data)
     try:
@@ -159,7 +162,7 @@ def rule_reorder(*, model: ScoringModel, kind: str, ordered_ids: list[int]) -> N
 
 
 def _publish(
-    *, model: ScoringModel, spec: ModelSpec, by: AbstractBaseUser | None, note: str, now: datetime
+    *, model: ScoringModel, spec: ModelSpec, by: "User | None", note: str, now: datetime
 ) -> ModelVersion:
     latest = model.versions.order_by("-number").first()
     definition = spec.to_dict()
@@ -177,7 +180,7 @@ def _publish(
 
 @transaction.atomic
 def model_publish(
-    *, model: ScoringModel, by: AbstractBaseUser | None, note: str, now: datetime | None = None
+    *, model: ScoringModel, by: "User | None", note: str, now: datetime | None = None
 ) -> ModelVersion:
     """Freeze the draft as the next version and start a full rescore (queued on commit)."""
     model = ScoringModel.objects.select_for_update().get(pk=model.pk)
@@ -191,7 +194,7 @@ def model_rollback(
     *,
     model: ScoringModel,
     version: ModelVersion,
-    by: AbstractBaseUser | None,
+    by: "User | None",
     now: datetime | None = None,
 ) -> ModelVersion:
     """Publish `version`'s definition as a new version; the draft becomes that definition."""
@@ -220,7 +223,7 @@ def model_rollback(
     return published
 
 
-def _rescore_all(*, by: AbstractBaseUser | None, reason: str) -> None:
+def _rescore_all(*, by: "User | None", reason: str) -> None:
     """A new version (or a change of which models score whom) needs a full rescore."""
     rescore_start(by=by, reason=reason)
 
@@ -307,7 +310,7 @@ def model_create_with_rules(
     *,
     data: dict,
     rules: dict[str, object],
-    by: AbstractBaseUser | None,
+    by: "User | None",
     now: datetime | None = None,
 ) -> ScoringModel:
     """model_create plus the draft's rule lists, in one transaction (nothing half-written)."""

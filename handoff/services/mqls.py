@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Count, F
@@ -37,6 +38,9 @@ from scoring.engine.dialect import Dialect
 from scoring.engine.query import condition_sql
 from scoring.models import ContactScore
 from scoring.spec import segment_from_list
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- opening MQLs ------------------------------------------------------------------------------
 
@@ -297,7 +301,7 @@ def _log_unassigned(mql: Mql, team: Team | None, rule: RoutingRule | None, now, 
 
 
 def mqls_reassign(
-    *, mqls: list[Mql], owner, by, now: datetime | None = None, note: str = ""
+    *, mqls: list[Mql], owner: "User", by: "User", now: datetime | None = None, note: str = ""
 ) -> list[Mql]:
     """Give open MQLs to `owner` (an active rep of a team that `by` manages; admins: any team).
 

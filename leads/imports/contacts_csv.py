@@ -30,8 +30,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -48,6 +48,9 @@ from leads.imports.contacts_mapping import (
 )
 from leads.imports.contacts_write import contacts_chunk_write
 from leads.models import LifecycleStage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CHUNK = 5_000
 REJECTED_KEPT = 1_000  # rejected rows kept on the job for the report page; all go to the CSV
@@ -159,7 +162,7 @@ def contacts_import(
     *,
     path: Path,
     mapping: dict[str, str],
-    by: AbstractBaseUser | None = None,
+    by: "User | None" = None,
     stage: str = LifecycleStage.LEAD,
     reason: str = "",
     rejected_path: Path | None = None,
@@ -212,7 +215,7 @@ def _chunk_run(
     result: ContactImportResult,
     rejected_writer,
     *,
-    by: AbstractBaseUser | None,
+    by: "User | None",
     stage: str,
     reason: str,
     now: datetime,

@@ -7,9 +7,9 @@ chunk in a transaction; see leads.imports.contacts_csv for the rules.
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db.models.functions import Lower
 
@@ -25,6 +25,9 @@ from leads.imports.contacts_mapping import (
 from leads.imports.sql import one_of
 from leads.models import Company, Contact, StageChange
 from leads.services import first_stage_changes_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 IMPORT_ACTOR = "import"  # StageChange.actor_system of the contacts an import creates without a user
 
@@ -111,7 +114,7 @@ _CONTACT_LOAD = ("id", "email", "company_id", "owner_id", "attributes", *CONTACT
 def contacts_chunk_write(
     *,
     rows: list[ContactRow],
-    by: AbstractBaseUser | None,
+    by: "User | None",
     stage: str,
     reason: str,
     now: datetime,
@@ -178,7 +181,7 @@ _PG_TYPES = {"company_id": "bigint", "owner_id": "bigint", "attributes": "jsonb"
 def _contacts_insert(
     contacts: list[Contact],
     *,
-    by: AbstractBaseUser | None,
+    by: "User | None",
     stage: str,
     reason: str,
     now: datetime,

@@ -22,9 +22,8 @@ All of it runs in one transaction: a rejected item writes nothing, valid items a
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
@@ -36,6 +35,9 @@ from leads.imports.validation import EventItem, event_validate
 from leads.models import ActivityEvent, Contact, LifecycleStage
 from leads.selectors import contacts_for_user
 from leads.services import first_stage_changes_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_BATCH = 1000
 NEW_CONTACT_REASON = "Created from an activity event"
@@ -54,7 +56,7 @@ class EventOutcome:
 
 
 def events_ingest(
-    *, items: list[Any], by: AbstractBaseUser | None, now: datetime | None = None
+    *, items: list[Any], by: "User | None", now: datetime | None = None
 ) -> list[EventOutcome]:
     """Store a batch of events for user `by`; one outcome per item, in order.
 
@@ -123,7 +125,7 @@ def events_ingest(
 
 
 def _resolve_contacts(
-    items: list[EventItem], *, by: AbstractBaseUser | None, now: datetime, outcomes: list
+    items: list[EventItem], *, by: "User | None", now: datetime, outcomes: list
 ) -> list[EventItem]:
     """Fill contact_id on every item; reject unknown or invisible contacts; create new emails."""
     if by is None:
@@ -184,7 +186,7 @@ def contact_ids_by_email(*, emails: set[str]) -> dict[str, int]:
 
 
 def contacts_create_for_emails(
-    *, emails: list[str], by: AbstractBaseUser | None, now: datetime
+    *, emails: list[str], by: "User | None", now: datetime
 ) -> dict[str, int]:
     """Bulk version of contact_create: new contacts in stage lead, each with its first history row.
 

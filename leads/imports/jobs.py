@@ -8,8 +8,8 @@ a no-op), saves progress after each chunk and ends it DONE or FAILED.
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -25,10 +25,13 @@ from leads.imports.contacts_csv import (
 from leads.imports.contacts_mapping import mapping_validate
 from leads.models import ImportJob, ImportStatus, LifecycleStage
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 INLINE_MAX_ROWS = 2_000  # larger files run as a Celery task
 
 
-def import_job_create(*, by: AbstractBaseUser, upload, filename: str) -> tuple[ImportJob, CsvInfo]:
+def import_job_create(*, by: "User", upload, filename: str) -> tuple[ImportJob, CsvInfo]:
     """Store an uploaded CSV as a pending job, after checking it is a usable CSV file."""
     if not filename.lower().endswith((".csv", ".txt", ".tsv")):
         raise DomainError("Upload a .csv file (comma, semicolon or tab separated).", field="file")

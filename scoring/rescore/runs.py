@@ -15,8 +15,8 @@
 import logging
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -27,6 +27,9 @@ from scoring.engine import Scope, contact_id_chunks
 from scoring.models import RescoreChunk, RescoreKind, RescoreRun, RescoreStatus
 from scoring.rescore.contacts import scope_rescore
 from scoring.rescore.plan import plan_current, plan_steps
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 20_000  # contact ids per chunk task
@@ -40,9 +43,7 @@ def event_watermark() -> int:
         return cursor.fetchone()[0] or 0
 
 
-def rescore_start(
-    *, by: AbstractBaseUser | None, reason: str, now: datetime | None = None
-) -> RescoreRun:
+def rescore_start(*, by: "User | None", reason: str, now: datetime | None = None) -> RescoreRun:
     """Ask for a full rescore of every contact; returns the run that will do it.
 
     While a full run is queued (not started), asking again returns that run: it has not fixed
