@@ -27,8 +27,7 @@ from scoring import reference
 from scoring.models import ContactScore, RescoreRun, RescoreStatus
 from scoring.spec import ModelSpec
 from scoring.tasks import rescore_begin_task
-from tests.factories import ActivityEventFactory, ContactFactory
-from tests.scoring.rescoring import published_model
+from tests.factories import ActivityEventFactory, ContactFactory, RescoreRunFactory, published_model
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 WAIT_SECONDS = 60
@@ -192,7 +191,7 @@ def test_a_real_worker_runs_a_full_rescore_through_its_chunk_tasks(worker, real_
     ContactScore.objects.all().delete()
     RescoreRun.objects.all().delete()
     app.conf.task_always_eager = False
-    run = RescoreRun.objects.create(kind="full", reason="worker test", created_at=timezone.now())
+    run = RescoreRunFactory(kind="full", reason="worker test", created_at=timezone.now())
 
     rescore_begin_task.apply_async(args=[run.pk], queue=worker.queue, connection=real_broker)
 

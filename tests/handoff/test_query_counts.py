@@ -11,7 +11,7 @@ from feedback.models import RejectReason
 from handoff.models import TeamMember
 from handoff.services import breaches_record, mql_reject, mql_touch, mqls_reassign
 from leads.models import ActivityEvent
-from tests.handoff.pages import open_mql
+from tests.factories import open_mql
 
 
 def queries(client, url: str) -> int:
