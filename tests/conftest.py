@@ -1,4 +1,15 @@
-"""Fixtures shared by more than one app's tests; one app's own fixtures sit in its conftest.py."""
+"""Fixtures shared by more than one app's tests; one app's own fixtures sit in its conftest.py.
+
+Fast local loop: keep the test database between runs. Create it once (again after a migration
+was edited or removed; new migrations are applied anyway), then reuse it for the whole suite or
+a single file:
+
+    make test PYTEST_ARGS="--reuse-db --create-db"
+    make test PYTEST_ARGS="--reuse-db"
+    .venv/bin/python -m pytest --reuse-db tests/handoff/test_sla.py
+
+django_db_setup below starts each run on a kept database as the migrations leave it.
+"""
 
 import os
 import subprocess
@@ -6,11 +17,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from rest_framework.test import APIClient
 
 from core import roles
 from handoff.models import MemberRole
+from tests.database import migration_seeds_write
 from tests.factories import (
     ContactFactory,
     ModelVersionFactory,
@@ -20,6 +34,32 @@ from tests.factories import (
     user_with_role,
 )
 from tests.worker import CELERY, REDIS_URL, database_url, unavailable
+
+# --- the test database --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb, django_db_createdb):
+    """With --reuse-db, put the kept database back as the migrations leave it.
+
+    A transactional test flushes every table when it ends; with serialized_rollback the next
+    one first loads back what the database held when the run began. After the last one the
+    tables stay empty, so the next run on the kept database would begin (and serialize, for
+    its own transactional tests) without the rows the data migrations wrote. So: flush whatever
+    an earlier run left, let post_migrate make the content types and permissions again, write
+    the data migrations' rows (tests/database.py), and serialize that for serialized_rollback.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    if not django_db_keepdb or django_db_createdb:
+        return  # a new database: as the migrations leave it
+    if not str(db.settings_dict["NAME"]).startswith(TEST_DATABASE_PREFIX):
+        return  # SQLite's in-memory test database is new in every run
+    with django_db_blocker.unblock():
+        call_command("flush", database=DEFAULT_DB_ALIAS, interactive=False, verbosity=0)
+        migration_seeds_write(db)
+        if hasattr(db, "_test_serialized_contents"):
+            db._test_serialized_contents = db.creation.serialize_db_to_string()
+
 
 # --- people and clients -------------------------------------------------------------------------
 
