@@ -1,16 +1,22 @@
 """A rep rejects an MQL with a reason from the queue; a marketer then sees it in the inbox."""
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from core import roles
-from handoff.models import MemberRole, Mql, Team, TeamMember
+from handoff.models import Mql
 from handoff.services import mqls_assign, mqls_open
 from leads.models import LifecycleStage
-from scoring.models import ContactScore, Grade, ModelVersion, ScoringModel
-from tests.factories import CompanyFactory, ContactFactory, user_with_role
-from tests.scoring.conftest import make_spec
+from scoring.models import Grade
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    ContactScoreFactory,
+    ModelVersionFactory,
+    TeamFactory,
+    TeamMemberFactory,
+    user_with_role,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,8 +28,8 @@ pytestmark = [
 def handoff():
     rep = user_with_role(roles.SALES_REP, username="rep1", first_name="Rita")
     user_with_role(roles.MARKETING, username="marketer", first_name="Maya")
-    team = Team.objects.create(name="Inside sales", is_fallback=True)
-    TeamMember.objects.create(team=team, user=rep, role=MemberRole.REP)
+    team = TeamFactory(name="Inside sales", is_fallback=True)
+    TeamMemberFactory(team=team, user=rep)
     contacts = [
         ContactFactory(
             first_name=first,
@@ -36,25 +42,16 @@ def handoff():
         )
         for first, company in (("Ada", "Acme Robotics"), ("Grace", "Hopper Ltd"))
     ]
-    model = ScoringModel.objects.create(name="Default")
-    spec = make_spec(
-        fit_rules=[{"field": "job_title", "operator": "contains", "value": "vp", "points": 60}]
-    )
-    version = ModelVersion.objects.create(
-        model=model, number=1, definition=spec.to_dict(), published_at=timezone.now()
+    version = ModelVersionFactory(
+        model__name="Default",
+        fit_rules=[{"field": "job_title", "operator": "contains", "value": "vp", "points": 60}],
     )
     for contact, total in zip(contacts, (90, 75), strict=True):
-        ContactScore.objects.create(
+        ContactScoreFactory(
             contact=contact,
-            model=model,
             model_version=version,
-            fit=60,
             engagement=total - 60,
-            total=total,
             grade=Grade.A if total >= 80 else Grade.B,
-            mql_eligible=True,
-            breakdown=[{"rule": "r0", "points": 60.0}],
-            scored_at=timezone.now(),
         )
     ids = mqls_open(contact_ids=[c.pk for c in contacts])
     mqls_assign(mql_ids=ids)

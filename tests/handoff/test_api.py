@@ -10,7 +10,13 @@ from feedback.models import Decision
 from handoff.models import Breach, Mql, MqlStatus, Notification, Team, TeamMember
 from handoff.services import breaches_record, mqls_assign, mqls_open
 from leads.models import LifecycleStage
-from tests.factories import ActivityEventFactory, ContactFactory, user_with_role
+from tests.factories import (
+    ActivityEventFactory,
+    ContactFactory,
+    MqlFactory,
+    TeamFactory,
+    user_with_role,
+)
 
 
 @pytest.fixture
@@ -156,7 +162,7 @@ def test_reassigning_needs_a_manager_of_the_team(
 
 
 def test_bulk_reassign_is_all_or_nothing(api_as, mql, team_manager, other_rep_in_team):
-    foreign = Mql.objects.create(contact=ContactFactory(), qualified_at=timezone.now())
+    foreign = MqlFactory()  # no team: outside the manager's
     payload = {"mqls": [mql.pk, foreign.pk], "owner": other_rep_in_team.pk}
     response = api_as(team_manager).post("/api/v1/mqls/reassign/", payload, format="json")
     assert response.status_code == 400 and "mqls" in response.json()
@@ -255,7 +261,7 @@ def test_sla_policies_and_calendars_are_for_admins(api_as, team_manager, admin_u
     # The default policy already covers no team and no model.
     dup = api_as(admin_user).post("/api/v1/sla/policies/", policy)
     assert dup.status_code == 400 and "team" in dup.json()
-    team = Team.objects.create(name="Enterprise")
+    team = TeamFactory(name="Enterprise")
     created = api_as(admin_user).post("/api/v1/sla/policies/", {**policy, "team": team.pk})
     assert created.status_code == 201
 

@@ -9,17 +9,22 @@ from handoff.models import (
     Assignment,
     Mql,
     Notification,
-    OutOfOffice,
-    RoutingRule,
     SlaClock,
     SlaKind,
-    Team,
     TeamMember,
 )
 from handoff.services import mqls_assign, mqls_open, mqls_unassigned_retry
 from leads.models import LifecycleStage
-from tests.factories import CompanyFactory, ContactFactory, user_with_role
-from tests.handoff.conftest import NOW, member
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    OutOfOfficeFactory,
+    RoutingRuleFactory,
+    TeamFactory,
+    TeamMemberFactory,
+    user_with_role,
+)
+from tests.handoff.conftest import NOW
 
 
 def open_and_assign(contacts, now=NOW):
@@ -33,19 +38,19 @@ def mql_contact(**kwargs):
 
 
 def test_mql_goes_to_the_team_of_the_first_matching_rule(reps):
-    dach = Team.objects.create(name="DACH")
-    software = Team.objects.create(name="Software")
+    dach = TeamFactory(name="DACH")
+    software = TeamFactory(name="Software")
     dach_rep = user_with_role(roles.SALES_REP, username="hans")
     soft_rep = user_with_role(roles.SALES_REP, username="sam")
-    member(dach, dach_rep)
-    member(software, soft_rep)
-    RoutingRule.objects.create(
+    TeamMemberFactory(team=dach, user=dach_rep)
+    TeamMemberFactory(team=software, user=soft_rep)
+    RoutingRuleFactory(
         name="DACH",
         position=1,
         team=dach,
         conditions=[{"field": "company.country", "operator": "in", "value": ["DE", "AT", "CH"]}],
     )
-    RoutingRule.objects.create(
+    RoutingRuleFactory(
         name="Software",
         position=2,
         team=software,
@@ -69,8 +74,8 @@ def test_mql_goes_to_the_team_of_the_first_matching_rule(reps):
 def test_weighted_round_robin_shares_new_mqls_by_weight(team):
     heavy = user_with_role(roles.SALES_REP, username="heavy")
     light = user_with_role(roles.SALES_REP, username="light")
-    member(team, heavy, weight=2)
-    member(team, light, weight=1)
+    TeamMemberFactory(team=team, user=heavy, weight=2)
+    TeamMemberFactory(team=team, user=light, weight=1)
 
     mqls = open_and_assign([mql_contact() for _ in range(9)])
 
@@ -79,7 +84,7 @@ def test_weighted_round_robin_shares_new_mqls_by_weight(team):
 
 def test_reps_out_of_office_or_at_their_cap_get_nothing(team, reps):
     away, busy = reps
-    OutOfOffice.objects.create(user=away, starts_on=NOW.date(), ends_on=NOW.date())
+    OutOfOfficeFactory(user=away, starts_on=NOW.date(), ends_on=NOW.date())
     TeamMember.objects.filter(user=busy).update(max_open_mqls=2)
 
     mqls = open_and_assign([mql_contact() for _ in range(3)])
@@ -91,7 +96,7 @@ def test_reps_out_of_office_or_at_their_cap_get_nothing(team, reps):
 
 def test_nobody_available_tells_the_managers_and_a_later_scan_assigns(team, reps, team_manager):
     for rep in reps:
-        OutOfOffice.objects.create(user=rep, starts_on=NOW.date(), ends_on=NOW.date())
+        OutOfOfficeFactory(user=rep, starts_on=NOW.date(), ends_on=NOW.date())
     [mql] = open_and_assign([mql_contact()])
     assert mql.owner is None
     assert Notification.objects.filter(user=team_manager, mql=mql).count() == 1
@@ -152,7 +157,7 @@ def test_opening_queues_the_assignment_on_commit(team, reps, django_capture_on_c
 @pytest.mark.parametrize("kind", ["rule", "fallback"])
 def test_without_any_team_the_mql_waits_unassigned(db, kind):
     if kind == "rule":
-        RoutingRule.objects.create(name="Empty", team=Team.objects.create(name="Empty"))
+        RoutingRuleFactory(name="Empty", team=TeamFactory(name="Empty"))
     [mql] = open_and_assign([mql_contact()])
     assert mql.owner is None
     assert Assignment.objects.get(mql=mql).how == AssignedBy.NOBODY_AVAILABLE

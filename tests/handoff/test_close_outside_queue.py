@@ -13,7 +13,7 @@ from handoff.models import Breach, Mql, MqlStatus, Notification, SlaClock
 from handoff.services import breaches_record, mqls_open
 from leads.models import LifecycleStage, StageChange
 from leads.services import stage_change, stage_change_bulk
-from tests.handoff.pages import open_mql
+from tests.factories import open_mql
 
 STAGE = "/api/v1/contacts/{}/stage/"
 

@@ -136,7 +136,7 @@ def test_csv_cells_never_start_a_formula(client, people, breaches):
 
 def test_compliance_per_rep_team_and_week(client, people, mqls, version):
     from handoff.services import mql_touch
-    from tests.handoff.pages import open_mql
+    from tests.factories import open_mql
 
     old = open_mql(
         owner_hint=people["other_rep"],

@@ -241,7 +241,7 @@ def test_notifications_are_only_the_users_own(client, people, mqls):
 
 def test_the_queue_pages_by_25(client, people, version):
     from handoff.views import QUEUE_PAGE_SIZE
-    from tests.handoff.pages import open_mql
+    from tests.factories import open_mql
 
     for i in range(QUEUE_PAGE_SIZE + 5):
         open_mql(owner_hint=people["rep"], first_name=f"P{i}", company=f"C{i}", version=version)

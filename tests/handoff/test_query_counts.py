@@ -12,7 +12,7 @@ from feedback.services import mql_reject
 from handoff.models import TeamMember
 from handoff.services import breaches_record, mql_touch, mqls_reassign
 from leads.models import ActivityEvent
-from tests.handoff.pages import open_mql
+from tests.factories import open_mql
 
 
 def queries(client, url: str) -> int:

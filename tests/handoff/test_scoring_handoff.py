@@ -4,10 +4,9 @@ from datetime import UTC, datetime
 
 from handoff.models import Mql, MqlStatus, SlaClock, SlaKind
 from leads.models import LifecycleStage
-from scoring.models import ContactScore, Grade, ModelVersion, ScoringModel
+from scoring.models import Grade
 from scoring.rescore.qualify import contacts_mql_qualify
-from tests.factories import ContactFactory
-from tests.scoring.conftest import make_spec
+from tests.factories import ContactFactory, ContactScoreFactory, ModelVersionFactory
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
@@ -15,27 +14,11 @@ NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 def test_contacts_that_qualify_become_open_mqls_assigned_to_a_rep(
     team, reps, django_capture_on_commit_callbacks
 ):
-    model = ScoringModel.objects.create(name="Default")
-    spec = make_spec(
-        fit_rules=[{"field": "job_title", "operator": "contains", "value": "head", "points": 60}]
-    )
-    version = ModelVersion.objects.create(
-        model=model, number=1, definition=spec.to_dict(), published_at=NOW
-    )
+    # Default v1: job title contains 'head' → +60; each contact scored 90, a B.
+    version = ModelVersionFactory(model__name="Default", published_at=NOW)
     contacts = [ContactFactory(lifecycle_stage=LifecycleStage.LEAD) for _ in range(2)]
     for contact in contacts:
-        ContactScore.objects.create(
-            contact=contact,
-            model=model,
-            model_version=version,
-            fit=60,
-            engagement=30,
-            total=90,
-            grade=Grade.B,
-            mql_eligible=True,
-            breakdown=[{"rule": "r0", "points": 60.0}],
-            scored_at=NOW,
-        )
+        ContactScoreFactory(contact=contact, model_version=version, grade=Grade.B, scored_at=NOW)
 
     with django_capture_on_commit_callbacks(execute=True):
         moved = contacts_mql_qualify(newly_eligible={c.pk: version for c in contacts}, now=NOW)

@@ -15,12 +15,11 @@ from handoff.models import (
     SlaClock,
     SlaKind,
     SlaPolicy,
-    WorkCalendar,
 )
 from handoff.services import breaches_record, mql_touch, mqls_assign, mqls_open
 from handoff.tasks import sla_scan
 from leads.models import LifecycleStage
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, WorkCalendarFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY_4PM = datetime(2026, 3, 27, 16, 0, tzinfo=BERLIN)  # the weekend brings the DST change
@@ -28,7 +27,7 @@ FRIDAY_4PM = datetime(2026, 3, 27, 16, 0, tzinfo=BERLIN)  # the weekend brings t
 
 @pytest.fixture
 def berlin_team(team):
-    team.calendar = WorkCalendar.objects.create(
+    team.calendar = WorkCalendarFactory(
         name="Berlin office", time_zone="Europe/Berlin", country="DE"
     )
     team.save(update_fields=["calendar"])

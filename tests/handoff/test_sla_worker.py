@@ -11,14 +11,14 @@ from handoff.services import mqls_assign, mqls_open
 from handoff.tasks import sla_scan
 from leads.models import LifecycleStage
 from tests.factories import ContactFactory
-from tests.test_celery_worker import WAIT_SECONDS, real_broker, redis_url, worker  # noqa: F401
+from tests.worker import WAIT_SECONDS
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_a_real_worker_records_each_breach_once_however_often_the_scan_runs(
-    worker,  # noqa: F811
-    real_broker,  # noqa: F811
+    worker,
+    real_broker,
     team,
     reps,
 ):

@@ -1,24 +1,20 @@
 import pytest
-from django.contrib.auth import get_user_model
 
-from leads.models import ImportJob
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, ImportJobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def superuser_client(client):
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    user = UserFactory(username="root", email="root@example.com", is_staff=True, is_superuser=True)
     client.force_login(user)
     return client, user
 
 
 def test_admin_lists_and_shows_import_jobs_read_only(superuser_client):
     client, user = superuser_client
-    job = ImportJob.objects.create(
-        created_by=user, file="imports/people.csv", original_filename="people.csv"
-    )
+    job = ImportJobFactory(created_by=user, original_filename="people.csv")
 
     assert "people.csv" in client.get("/admin/leads/importjob/").content.decode()
     assert client.get(f"/admin/leads/importjob/{job.pk}/change/").status_code == 200

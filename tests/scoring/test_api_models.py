@@ -4,7 +4,7 @@ import pytest
 
 from scoring.models import ContactScore, EngagementRule, FitRule, ModelVersion, ScoringModel
 from scoring.services import model_create, model_publish, rule_add
-from tests.scoring.conftest import BASE
+from tests.factories import BASE
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/scoring-models/"

@@ -11,8 +11,7 @@ from scoring.engine import Scope, score_chunk
 from scoring.models import ContactScore
 from scoring.services import model_create, model_publish, model_update, rule_add
 from scoring.spec import ModelSpec
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.conftest import BASE
+from tests.factories import BASE, ActivityEventFactory, CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 EVERYONE = Scope(lo=0, hi=2**62)

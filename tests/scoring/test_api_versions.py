@@ -8,8 +8,7 @@ from django.utils import timezone
 from leads.models import Contact
 from scoring.models import ContactScore, ModelVersion, ScoreHistory
 from scoring.services import model_create, model_publish, rule_add
-from tests.factories import ActivityEventFactory, ContactFactory
-from tests.scoring.conftest import BASE
+from tests.factories import BASE, ActivityEventFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/scoring-models/"

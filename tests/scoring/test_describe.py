@@ -6,8 +6,8 @@ from scoring.describe import describe_definition, describe_rule, score_explained
 from scoring.engine import Scope, score_chunk
 from scoring.models import ContactScore
 from scoring.services import model_create, model_publish, rule_add
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.conftest import BASE, NOW
+from tests.factories import BASE, ActivityEventFactory, CompanyFactory, ContactFactory
+from tests.scoring.conftest import NOW
 
 PRICING = {
     "event_type": "page_view",

@@ -5,8 +5,8 @@ import pytest
 from leads.models import ActivityEvent, Contact
 from scoring import reference
 from scoring.engine import Scope, compute_chunk
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.conftest import NOW, make_spec
+from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory, make_spec
+from tests.scoring.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 ALL = Scope(lo=0, hi=2**62)

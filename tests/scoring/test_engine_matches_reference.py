@@ -11,7 +11,8 @@ from leads.models import ActivityEvent, Company, Contact, LifecycleStage, Senior
 from scoring import reference
 from scoring.catalogue import OPS_BY_TYPE, FieldType
 from scoring.engine import Scope, compute_chunk
-from tests.scoring.conftest import NOW, make_spec
+from tests.factories import make_spec
+from tests.scoring.conftest import NOW
 
 WORDS = ["cmo", "vp", "head", "market", "sales", "student", "eng", "c1", ".de", "pro"]
 TITLES = ["CMO", "VP Sales", "Head of Marketing", "Engineer", "Student", ""]

@@ -11,9 +11,15 @@ from scoring.engine.query import STATEMENTS, compiled_query
 from scoring.models import ContactScore, ScoreHistory
 from scoring.rescore import contacts_rescore
 from scoring.services import model_publish, rule_update
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.conftest import NOW, make_spec
-from tests.scoring.rescoring import CMO, published_model
+from tests.factories import (
+    CMO,
+    ActivityEventFactory,
+    CompanyFactory,
+    ContactFactory,
+    make_spec,
+    published_model,
+)
+from tests.scoring.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 ALL = Scope(lo=0, hi=2**62)

@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from scoring.models import EngagementRule, FitRule, ModelVersion, ScoringModel
 from scoring.services import model_create, model_publish, rule_add
-from tests.factories import UserFactory
-from tests.scoring.conftest import BASE
+from tests.factories import BASE, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from scoring.engine import Scope, score_chunk
 from scoring.models import ContactScore
-from scoring.services import model_create, model_publish, rule_add
-from tests.factories import ActivityEventFactory, ContactFactory
-from tests.scoring.conftest import BASE
+from scoring.services import model_publish, rule_add
+from tests.factories import ActivityEventFactory, ContactFactory, published_model
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +37,13 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def model(marketer):
     """Fit ≥ 20 and engagement ≥ 10 make an MQL; v1: marketing titles and pricing views."""
-    model = model_create(data={**BASE, "name": "Everyone"}, by=marketer)
-    rule_add(model=model, kind="fit_rules", data=MARKETING)
-    rule_add(model=model, kind="engagement_rules", data=PRICING)
-    rule_add(model=model, kind="disqualifiers", data=FREEMAIL)
-    model_publish(model=model, by=marketer, note="v1")
-    return model
+    return published_model(
+        by=marketer,
+        name="Everyone",
+        fit=[MARKETING],
+        engagement=[PRICING],
+        disqualifiers=[FREEMAIL],
+    )
 
 
 def score_all(model, now=None):

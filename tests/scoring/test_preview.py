@@ -12,8 +12,8 @@ from scoring.models import ContactScore, FitRule, ScoreHistory
 from scoring.preview import draft_preview
 from scoring.services import model_create, model_publish, model_update, rule_add, rule_update
 from scoring.spec import ModelSpec, spec_from_draft
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.conftest import BASE, NOW
+from tests.factories import BASE, ActivityEventFactory, CompanyFactory, ContactFactory
+from tests.scoring.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from scoring.models import RescoreKind, RescoreRun, RescoreStatus
-from tests.factories import ContactFactory, UserFactory
-from tests.scoring.rescoring import published_model
+from tests.factories import ContactFactory, RescoreRunFactory, UserFactory, published_model
 
 pytestmark = pytest.mark.django_db
 READERS = ["marketer", "rep", "manager", "admin_user"]
@@ -15,7 +14,7 @@ READERS = ["marketer", "rep", "manager", "admin_user"]
 
 @pytest.fixture
 def run():
-    return RescoreRun.objects.create(
+    return RescoreRunFactory(
         kind=RescoreKind.SCHEDULED, status=RescoreStatus.DONE, reason="nightly",
         created_at=timezone.now(), chunks_total=2, chunks_done=2, contacts_scored=7,
     )  # fmt: skip

@@ -26,9 +26,16 @@ from scoring.rescore import (
 )
 from scoring.rescore import runs as runs_module
 from scoring.services import model_create, model_publish, model_rollback, model_update
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.conftest import BASE
-from tests.scoring.rescoring import BIG, CMO, full_rescore, published_model
+from tests.factories import (
+    BASE,
+    CMO,
+    ActivityEventFactory,
+    CompanyFactory,
+    ContactFactory,
+    RescoreRunFactory,
+    published_model,
+)
+from tests.scoring.rescoring import BIG, full_rescore
 
 pytestmark = pytest.mark.django_db
 
@@ -161,12 +168,12 @@ def test_asking_again_while_a_run_is_queued_returns_the_queued_run(marketer):
 
 def test_the_database_refuses_a_second_running_full_rescore():
     now = timezone.now()
-    RescoreRun.objects.create(kind="full", status="running", reason="a", created_at=now)
+    RescoreRunFactory(kind="full", status="running", reason="a", created_at=now)
     with pytest.raises(IntegrityError), transaction.atomic():
-        RescoreRun.objects.create(kind="full", status="running", reason="b", created_at=now)
-    RescoreRun.objects.create(kind="full", status="queued", reason="c", created_at=now)
+        RescoreRunFactory(kind="full", status="running", reason="b", created_at=now)
+    RescoreRunFactory(kind="full", status="queued", reason="c", created_at=now)
     with pytest.raises(IntegrityError), transaction.atomic():
-        RescoreRun.objects.create(kind="full", status="queued", reason="d", created_at=now)
+        RescoreRunFactory(kind="full", status="queued", reason="d", created_at=now)
 
 
 def test_a_rescore_asked_for_during_a_run_waits_and_starts_when_the_run_ends(

@@ -14,8 +14,7 @@ from leads.services import company_upsert, contact_update
 from scoring import tasks
 from scoring.models import ContactScore, RescorePending
 from scoring.rescore import contacts_rescore_pending, contacts_rescore_queue
-from tests.factories import CompanyFactory, ContactFactory
-from tests.scoring.rescoring import published_model
+from tests.factories import CompanyFactory, ContactFactory, RescorePendingFactory, published_model
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def test_a_burst_of_1000_events_for_one_contact_sends_one_task(
 def test_the_incremental_task_run_twice_rescores_once(model, broker):
     contact = ContactFactory()
     contacts_rescore_queue(contact_ids=[contact.pk])
-    RescorePending.objects.create(contact_id=contact.pk, queued_at=timezone.now())
+    RescorePendingFactory(contact_id=contact.pk)
 
     first = contacts_rescore_pending(contact_ids=[contact.pk])
     second = contacts_rescore_pending(contact_ids=[contact.pk])

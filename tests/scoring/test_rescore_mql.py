@@ -8,8 +8,7 @@ from django.utils import timezone
 from leads.models import Contact, LifecycleStage, StageChange
 from leads.services import stage_change, stage_change_bulk
 from scoring.rescore import contacts_rescore
-from tests.factories import ActivityEventFactory, ContactFactory
-from tests.scoring.rescoring import published_model
+from tests.factories import ActivityEventFactory, ContactFactory, published_model
 
 pytestmark = pytest.mark.django_db
 S = LifecycleStage

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from scoring.models import RescoreKind, RescoreRun, RescoreStatus
-from tests.factories import UserFactory
+from tests.factories import RescoreRunFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 READERS = ["marketer", "rep", "manager", "admin_user"]
@@ -12,7 +12,7 @@ READERS = ["marketer", "rep", "manager", "admin_user"]
 
 @pytest.fixture
 def running():
-    return RescoreRun.objects.create(
+    return RescoreRunFactory(
         kind=RescoreKind.FULL, status=RescoreStatus.RUNNING, reason="Published Default v2",
         created_at=timezone.now(), started_at=timezone.now(), chunks_total=4, chunks_done=1,
         contacts_scored=20000, scores_changed=1234, mqls_created=56,

@@ -18,8 +18,15 @@ from scoring.rescore import (
     rescore_scheduled,
     rescore_start,
 )
-from tests.factories import ActivityEventFactory, CompanyFactory, ContactFactory
-from tests.scoring.rescoring import VISIT, full_rescore, published_model
+from tests.factories import (
+    VISIT,
+    ActivityEventFactory,
+    CompanyFactory,
+    ContactFactory,
+    RescoreRunFactory,
+    published_model,
+)
+from tests.scoring.rescoring import full_rescore
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # the full run
@@ -187,10 +194,10 @@ def test_a_scheduled_run_whose_process_died_does_not_block_the_next(marketer):
     published_model(by=marketer)
     RescoreRun.objects.all().delete()
     long_ago = T0 - timedelta(hours=1)
-    RescoreRun.objects.create(kind="full", status="done", reason="x", created_at=long_ago,
-                              as_of=long_ago, plan=plan_current(), event_watermark=0)  # fmt: skip
-    dead = RescoreRun.objects.create(kind="scheduled", status="running", reason="x",
-                                     created_at=long_ago, progress_at=long_ago)  # fmt: skip
+    RescoreRunFactory(kind="full", status="done", reason="x", created_at=long_ago,
+                      as_of=long_ago, plan=plan_current(), event_watermark=0)  # fmt: skip
+    dead = RescoreRunFactory(kind="scheduled", status="running", reason="x",
+                             created_at=long_ago, progress_at=long_ago)  # fmt: skip
 
     run = rescore_scheduled(now=T0)
 
@@ -225,8 +232,8 @@ def test_an_event_committed_after_a_run_started_below_its_watermark_is_still_pic
     newest = late.events.order_by("-id").first().pk
     # A scheduled run that started while the event's transaction was still open: its watermark
     # covers the event's id, yet it could not see the event.
-    RescoreRun.objects.create(kind="scheduled", status="done", reason="x", created_at=T0,
-                              as_of=T0 + timedelta(hours=1), event_watermark=newest)  # fmt: skip
+    RescoreRunFactory(kind="scheduled", status="done", reason="x", created_at=T0,
+                      as_of=T0 + timedelta(hours=1), event_watermark=newest)  # fmt: skip
 
     with time_machine.travel(T1, tick=False):
         rescore_dirty_run(now=T1)

@@ -4,22 +4,18 @@ import pytest
 
 from scoring.engine import Scope, compute_chunk, contact_id_chunks, score_chunk
 from scoring.models import ContactScore, ScoreHistory
-from scoring.services import model_create, model_publish, model_update, rule_add
+from scoring.services import model_publish, model_update
 from scoring.spec import ModelSpec
-from tests.factories import ActivityEventFactory, ContactFactory
-from tests.scoring.conftest import BASE, NOW
+from tests.factories import ActivityEventFactory, ContactFactory, published_model
+from tests.scoring.conftest import NOW
 
 ALL = Scope(lo=0, hi=2**62)
-CMO = {"field": "job_title", "operator": "contains", "value": "cmo", "points": 25}
-VISIT = {"event_type": "page_view", "mode": "per_occurrence", "points": 5, "window_days": 30}
 
 
 @pytest.fixture
 def published(marketer):
-    model = model_create(data={**BASE, "name": "Default"}, by=marketer)
-    rule_add(model=model, kind="fit_rules", data=CMO)
-    rule_add(model=model, kind="engagement_rules", data=VISIT)
-    return model_publish(model=model, by=marketer, note="v1")
+    """Default v1: job title contains 'cmo' → +25, each page view in 30 days → +5."""
+    return published_model(by=marketer).versions.get()
 
 
 def visit(contact, days_ago):

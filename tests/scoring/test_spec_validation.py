@@ -2,7 +2,7 @@ import pytest
 
 from core.exceptions import DomainError
 from scoring.spec import ModelSpec
-from tests.scoring.conftest import BASE, make_spec
+from tests.factories import BASE, make_spec
 
 FIT = {"field": "job_title", "operator": "contains", "value": "Marketing", "points": 10}
 ENG = {"event_type": "page_view", "mode": "per_occurrence", "points": 2, "cap": 10}

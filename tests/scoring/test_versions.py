@@ -14,7 +14,7 @@ from scoring.services import (
     version_diff,
 )
 from scoring.spec import ModelSpec
-from tests.scoring.conftest import BASE
+from tests.factories import BASE
 
 TITLE = {"field": "job_title", "operator": "contains", "value": "marketing", "points": 10}
 SIZE = {"field": "company.employee_count", "operator": "gte", "value": 500, "points": 20}
