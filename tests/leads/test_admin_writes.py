@@ -6,8 +6,7 @@ from django.contrib.auth import get_user_model
 
 from leads.models import Company, Contact, LifecycleStage, StageChange
 from scoring.models import ContactScore
-from tests.factories import CompanyFactory, ContactFactory
-from tests.scoring.rescoring import CMO, published_model
+from tests.factories import CMO, CompanyFactory, ContactFactory, published_model
 
 pytestmark = pytest.mark.django_db
 

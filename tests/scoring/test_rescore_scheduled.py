@@ -71,7 +71,7 @@ def world(marketer, django_capture_on_commit_callbacks):
     }
 
 
-def test_the_schedule_is_created_hourly_by_a_migration():
+def test_the_schedule_is_hourly_after_migrate():
     task = PeriodicTask.objects.get(task="scoring.rescore_scheduled")
     assert (task.enabled, task.interval.every, task.interval.period) == (True, 1, "hours")
 
