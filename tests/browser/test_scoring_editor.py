@@ -9,29 +9,18 @@ from django.utils import timezone
 from core import roles
 from scoring.models import ContactScore
 from scoring.services import model_create, model_publish, rule_add
-from tests.factories import ActivityEventFactory, ContactFactory, user_with_role
+from tests.factories import BASE, ActivityEventFactory, ContactFactory, user_with_role
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SETTINGS = {
-    "lookback_days": 90,
-    "fit_min": 20,
-    "engagement_min": 10,
-    "total_min": None,
-    "grade_a_min": 60,
-    "grade_b_min": 40,
-    "grade_c_min": 20,
-    "segment": [],
-}
-
 
 @pytest.fixture
 def crm():
     marketer = user_with_role(roles.MARKETING, username="marketer", first_name="Maya")
-    model = model_create(data={**SETTINGS, "name": "Everyone"}, by=marketer)
+    model = model_create(data={**BASE, "name": "Everyone"}, by=marketer)
     rule_add(
         model=model,
         kind="fit_rules",
