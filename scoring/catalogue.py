@@ -77,10 +77,6 @@ class FieldDef:
         return OPS_BY_TYPE[self.type] + self.extra_ops
 
 
-def _lower(values) -> tuple[str, ...]:
-    return tuple(v.lower() for v in values)
-
-
 FIELDS: dict[str, FieldDef] = {
     f.name: f
     for f in (
