@@ -25,9 +25,9 @@ from leads.imports.events_records import (
     FIELDS,
     EventImportResult,
     csv_record,
+    line_problem,
     ndjson_record,
     records_ingest,
-    text_problem,
 )
 from leads.imports.events_sql import TEMP_FUNCTIONS, classify_params, classify_sql
 from leads.models import ActivityEvent, Contact
@@ -146,7 +146,7 @@ def _copy_ndjson(raw_cursor, table: str, path: Path, rejected: list[tuple[int, s
                     clean = False
             if not clean:
                 for offset, line in enumerate(lines, start=number + 1):
-                    reason = text_problem(line.decode("utf-8", "surrogateescape"))
+                    reason = line_problem(line.decode("utf-8", "surrogateescape"))
                     if reason:
                         rejected.append((offset, reason))
                         lines[offset - number - 1] = b"\n"
@@ -166,7 +166,7 @@ def _copy_ndjson(raw_cursor, table: str, path: Path, rejected: list[tuple[int, s
 def _csv_header(path: Path) -> list[str] | None:
     with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
         header = next(csv.reader(fh), None)
-    if not header or any(text_problem(name) for name in header):
+    if not header or any(line_problem(name) for name in header):
         return None
     return [name.lstrip("\ufeff").strip() for name in header]
 

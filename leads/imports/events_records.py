@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from core.text import text_problem
 from leads.imports.events_ingest import CREATED, DUPLICATE, MAX_BATCH, events_ingest
 
 FIELDS = ("contact", "email", "event_type", "occurred_at", "properties", "source", "external_id")
@@ -58,25 +59,20 @@ def file_records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, str]]
             for number, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
-                reason = text_problem(line)
+                reason = line_problem(line)
                 yield number, *((None, reason) if reason else ndjson_record(line))
         else:
             reader = csv.DictReader(fh)
             if reader.fieldnames:
                 reader.fieldnames = [name.lstrip("\ufeff").strip() for name in reader.fieldnames]
             for row in reader:
-                reason = text_problem("".join(v for v in row.values() if isinstance(v, str)))
+                reason = line_problem("".join(v for v in row.values() if isinstance(v, str)))
                 yield reader.line_num, *((None, reason) if reason else csv_record(row))
 
 
-def text_problem(text: str) -> str:
-    if "\x00" in text:
-        return "line: Contains a NUL character."
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "line: Not valid UTF-8."
-    return ""
+def line_problem(text: str) -> str:
+    problem = text_problem(text)
+    return f"line: {problem}" if problem else ""
 
 
 def _reason(errors: dict[str, list[str]]) -> str:
