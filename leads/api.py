@@ -251,7 +251,13 @@ EVENT_BATCH = PolymorphicProxySerializer(
         201: EventOutcomeSerializer(many=True),
         207: EventOutcomeSerializer(many=True),
         400: OpenApiResponse(
-            EventOutcomeSerializer(many=True),
+            # drf-spectacular drops many=True for error codes: the list is spelled out.
+            {
+                "oneOf": [
+                    {"type": "array", "items": {"$ref": "#/components/schemas/EventOutcome"}},
+                    {"$ref": "#/components/schemas/Error"},
+                ]
+            },
             description="All items rejected (a list of outcomes), or the whole request is "
             "malformed (an object naming the field, e.g. events)",
         ),

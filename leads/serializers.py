@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer
 from leads.imports.events_ingest import MAX_BATCH
 from leads.models import ActivityEvent, Company, Contact, EventType, LifecycleStage
 
@@ -91,11 +92,11 @@ class StageStaySerializer(serializers.Serializer):
         return int(stay.duration.total_seconds())
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     """A contact as listed; lifecycle_stage is read-only (POST .../stage/ changes it)."""
 
-    company = CompanySerializer(read_only=True)
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    company = CompanySerializer(read_only=True, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Contact

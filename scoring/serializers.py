@@ -164,7 +164,7 @@ class ScoringModelSerializer(ScoringModelWriteSerializer):
     published = serializers.SerializerMethodField(
         help_text="The latest published version (null when never published)"
     )
-    draft_changed_at = serializers.DateTimeField(read_only=True)
+    draft_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
