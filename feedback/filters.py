@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from core.filters import UtcDateTimeFilter
 from feedback.models import Decision, Outcome, RejectReason
 from handoff.models import Team
 from scoring.models import ModelVersion, ScoringModel
@@ -23,8 +24,8 @@ class DecisionFilter(django_filters.FilterSet):
     scoring_model = django_filters.ModelChoiceFilter(queryset=ScoringModel.objects.all())
     model_version = django_filters.ModelChoiceFilter(queryset=ModelVersion.objects.all())
     rule = django_filters.CharFilter(method="filter_rule", label="Rule key")
-    decided_after = django_filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
-    decided_before = django_filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="lt")
+    decided_after = UtcDateTimeFilter(field_name="decided_at", lookup_expr="gte")
+    decided_before = UtcDateTimeFilter(field_name="decided_at", lookup_expr="lt")
 
     class Meta:
         model = Decision

@@ -6,11 +6,8 @@ team's); actions also need the role's permission (403 without it). Sales' accept
 the reject reasons are feedback's (feedback/api.py), built on MqlActionApi and ConfigViewSet.
 """
 
-from datetime import datetime
-
 from django.db.models import ProtectedError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers, status, viewsets
@@ -19,6 +16,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, api_require
 from core.exceptions import ConflictError
+from core.filters import utc_datetime
 from core.roles import is_admin
 from handoff import selectors, services
 from handoff.filters import BreachFilter, QueueFilter
@@ -190,15 +188,6 @@ class BreachAcknowledgeApi(generics.GenericAPIView):
         return Response(BreachSerializer(breach).data)
 
 
-def _parse_when(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValidationError({field: ["Give an ISO 8601 date and time."]})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-
-
 @extend_schema(
     summary="SLA compliance: share of clocks met, per rep, team or week",
     parameters=[
@@ -219,8 +208,8 @@ class ComplianceApi(generics.GenericAPIView):
         if group not in ("rep", "team", "week"):
             raise ValidationError({"group": ["Choose rep, team or week."]})
         since, until = selectors.default_period()
-        since = _parse_when(request.query_params.get("since"), "since") or since
-        until = _parse_when(request.query_params.get("until"), "until") or until
+        since = utc_datetime(request.query_params.get("since"), field="since") or since
+        until = utc_datetime(request.query_params.get("until"), field="until") or until
         rows = selectors.sla_compliance(user=request.user, group_by=group, since=since, until=until)
         return Response(ComplianceRowSerializer(rows, many=True).data)
 

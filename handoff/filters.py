@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.filters import UtcDateTimeFilter
 from handoff.models import Breach, Mql, SlaClock, SlaKind, SlaPolicy, Team
 from scoring.models import Grade
 
@@ -51,10 +52,10 @@ class BreachFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all(), label="Rep")
     policy = django_filters.ModelChoiceFilter(queryset=SlaPolicy.objects.all())
     kind = django_filters.ChoiceFilter(choices=SlaKind.choices)
-    breached_after = django_filters.IsoDateTimeFilter(field_name="breached_at", lookup_expr="gte")
-    breached_before = django_filters.IsoDateTimeFilter(field_name="breached_at", lookup_expr="lt")
+    breached_after = UtcDateTimeFilter(field_name="breached_at", lookup_expr="gte")
+    breached_before = UtcDateTimeFilter(field_name="breached_at", lookup_expr="lt")
     # One scan's breaches (its time, as the summary notification links to them).
-    breached_at = django_filters.IsoDateTimeFilter(field_name="breached_at", label="Scan")
+    breached_at = UtcDateTimeFilter(field_name="breached_at", label="Scan")
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from core.exceptions import DomainError
+from core.filters import UtcDateTimeFilter
 from core.roles import is_admin
 from handoff.filters import BreachFilter, QueueFilter
 from handoff.models import MemberRole, Team, TeamMember, TouchKind
@@ -115,7 +116,7 @@ class BreachPageFilter(BreachFilter):
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    breached_at = django_filters.IsoDateTimeFilter(
+    breached_at = UtcDateTimeFilter(
         field_name="breached_at", label="Scan", widget=forms.HiddenInput
     )
     acknowledged = django_filters.BooleanFilter(

@@ -4,6 +4,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from core.filters import UtcDateTimeFilter
 from leads import hooks
 from leads.models import Contact, LifecycleStage
 
@@ -20,8 +21,8 @@ class ContactFilter(django_filters.FilterSet):
     campaign = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(field_name="company__industry", lookup_expr="iexact")
     country = django_filters.CharFilter(lookup_expr="iexact")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", label="Search")
 
     class Meta:

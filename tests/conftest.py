@@ -38,6 +38,26 @@ from tests.worker import CELERY, REDIS_URL, database_url, unavailable
 # --- the test database --------------------------------------------------------------------------
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test also rolls back by serialization.
+
+    A plain transactional test's flush lets post_migrate write the content types and
+    permissions again, and the next serialized_rollback test then fails at setup loading its
+    copy of them over the top (a duplicate key), depending on the order the tests ran in.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: mark transactional tests "
+                "django_db(transaction=True, serialized_rollback=True)"
+            )
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb, django_db_createdb):
     """With --reuse-db, put the kept database back as the migrations leave it.

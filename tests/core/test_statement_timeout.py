@@ -27,7 +27,7 @@ def _timeout() -> str:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.urls("tests.core.timeout_urls")
 @override_settings(DB_STATEMENT_TIMEOUT=1)
 def test_a_runaway_api_statement_ends_in_a_clear_503_not_a_held_worker(client):
@@ -39,7 +39,7 @@ def test_a_runaway_api_statement_ends_in_a_clear_503_not_a_held_worker(client):
     assert "longer than the server allows (1 s" in response.json()["detail"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.urls("tests.core.timeout_urls")
 @override_settings(DB_STATEMENT_TIMEOUT=1)
 def test_a_runaway_page_statement_shows_a_page_that_says_so(client):
