@@ -21,3 +21,6 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("core.urls")),
 ]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -1,9 +1,12 @@
-"""Pages every role uses: the profile (who you are, your roles, your API tokens) and the API docs."""
+"""Pages every role uses (the profile with its API tokens, the API docs) and the 404 and 500
+answers: JSON under /api/, pages elsewhere."""
 
 from csp.decorators import csp_update
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
@@ -46,3 +49,21 @@ _swagger = SpectacularSwaggerSplitView.as_view(url_name="schema", title="LeadBri
 def api_docs(request):
     """/api/docs/: a page for people, so login redirects like every other page."""
     return _swagger(request)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception):
+    """The API answers JSON everywhere, a path that matches no route (`/api/v1/contacts/x/`)
+    included; pages keep Django's 404 page."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

@@ -8,8 +8,6 @@ someone else decided first (409). The MQL page itself is handoff.pages (feedback
 reject post to feedback's views and come back through it).
 """
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import DomainError
 from core.http import list_template, page_render, page_require
 from core.roles import is_admin
+from core.spreadsheet import csv_writer
 from handoff import selectors, services
 from handoff.forms import (
     AcknowledgeForm,
@@ -207,12 +206,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_text(value) -> str:
-    """No spreadsheet formulas from user text."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 def breach_export(request):
     filterset, valid = _breach_filter(request)
@@ -221,24 +214,24 @@ def breach_export(request):
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_COLUMNS)
     for b in filterset.qs.iterator(chunk_size=2000):
         writer.writerow(
             [
                 b.pk,
                 b.mql_id,
-                _csv_text(b.mql.contact.email),
-                _csv_text(b.mql.contact.full_name),
+                b.mql.contact.email,
+                b.mql.contact.full_name,
                 b.kind,
-                _csv_text(b.policy.name),
-                _csv_text(b.team.name if b.team else ""),
-                _csv_text(b.owner.get_username() if b.owner else ""),
+                b.policy.name,
+                b.team.name if b.team else "",
+                b.owner.get_username() if b.owner else "",
                 b.due_at.isoformat(),
                 b.breached_at.isoformat(),
-                _csv_text(b.acknowledged_by.get_username() if b.acknowledged_by else ""),
+                b.acknowledged_by.get_username() if b.acknowledged_by else "",
                 b.acknowledged_at.isoformat() if b.acknowledged_at else "",
-                _csv_text(b.acknowledgement),
+                b.acknowledgement,
             ]
         )
     return response

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, api_require
 from core.exceptions import ConflictError
+from core.parsers import JSONObjectParser
 from leads.filters import contact_filterset
 from leads.imports.events_ingest import MAX_BATCH, REJECTED, events_ingest
 from leads.models import ActivityEvent, Contact, StageChange
@@ -101,7 +102,7 @@ def _split_company(data: dict) -> tuple[dict, dict | None]:
     ),
 )
 class ContactListCreateApi(generics.ListCreateAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     queryset = Contact.objects.none()  # the real one is per user, see get_queryset
 
     @property
@@ -159,7 +160,7 @@ class ContactListCreateApi(generics.ListCreateAPIView):
     ),
 )
 class ContactDetailApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = ContactDetailSerializer
     queryset = Contact.objects.none()
     http_method_names = ["get", "patch", "head", "options"]
@@ -195,7 +196,7 @@ class ContactDetailApi(generics.GenericAPIView):
     responses={200: ContactDetailSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS},
 )
 class ContactStageApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = StageChangeInputSerializer
     queryset = Contact.objects.none()
 
@@ -279,7 +280,7 @@ EVENT_BATCH = PolymorphicProxySerializer(
     ],
 )
 class EventIngestApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser]  # an event or a list of them
     pagination_class = None
     serializer_class = EventInputSerializer
     queryset = ActivityEvent.objects.none()

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.text import text_validator
+
 
 class LifecycleStage(models.TextChoices):
     SUBSCRIBER = "subscriber", "Subscriber"
@@ -59,7 +61,12 @@ class Company(models.Model):
     employee_count = models.PositiveIntegerField(null=True, blank=True)
     annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code")
-    tags = models.JSONField(default=list, blank=True, help_text="Free tags, e.g. tech stack")
+    tags = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[text_validator],
+        help_text="Free tags, e.g. tech stack",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,7 +111,9 @@ class Contact(models.Model):
         max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD, editable=False
     )
     stage_entered_at = models.DateTimeField(editable=False)
-    attributes = models.JSONField(default=dict, blank=True, help_text="Custom attributes")
+    attributes = models.JSONField(
+        default=dict, blank=True, validators=[text_validator], help_text="Custom attributes"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,7 +155,7 @@ class ActivityEvent(models.Model):
     # On PostgreSQL the column uses the "C" collation (migration 0004): event_type_window then
     # sorts bytes instead of locale rules, which makes building and maintaining it ~3x cheaper.
     event_type = models.CharField(max_length=32, choices=EventType.choices)
-    properties = models.JSONField(default=dict, blank=True)
+    properties = models.JSONField(default=dict, blank=True, validators=[text_validator])
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=100, blank=True)
     external_id = models.CharField(max_length=200, blank=True)

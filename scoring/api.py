@@ -14,11 +14,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from core.api import ERRORS, api_require
 from core.exceptions import DomainError
+from core.parsers import JSONObjectParser
 from scoring.describe import score_explained
 from scoring.models import ModelVersion, ScoringModel
 from scoring.preview import draft_preview
@@ -87,8 +87,6 @@ def _model_response(model: ScoringModel, *, status_code=status.HTTP_200_OK) -> R
 
 def _split(body, *, full: bool) -> tuple[dict, dict]:
     """(model settings, rule lists) from a request body; unknown names are a 400 naming them."""
-    if not isinstance(body, dict):
-        raise DomainError("Send a JSON object.", field="detail")
     unknown = sorted(set(body) - set(MODEL_FIELDS) - set(RULE_MODELS) - {"id"})
     if unknown:
         raise DomainError("Unknown field.", field=unknown[0])
@@ -115,7 +113,7 @@ def _split(body, *, full: bool) -> tuple[dict, dict]:
     ),
 )
 class ScoringModelListCreateApi(generics.ListCreateAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = ScoringModelSerializer
     filter_backends: list = []
     queryset = ScoringModel.objects.none()
@@ -156,7 +154,7 @@ class ScoringModelListCreateApi(generics.ListCreateAPIView):
     ),
 )
 class ScoringModelDetailApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = ScoringModelSerializer
     queryset = ScoringModel.objects.none()
 
@@ -192,7 +190,7 @@ class ScoringModelDetailApi(generics.GenericAPIView):
     responses={201: VersionDetailSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS},
 )
 class ScoringModelPublishApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = PublishSerializer
     queryset = ScoringModel.objects.none()
 
@@ -214,7 +212,7 @@ class ScoringModelPublishApi(generics.GenericAPIView):
     responses={201: VersionDetailSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS},
 )
 class ScoringModelRollbackApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = RollbackSerializer
     queryset = ScoringModel.objects.none()
 
@@ -241,7 +239,7 @@ class ScoringModelRollbackApi(generics.GenericAPIView):
     responses={200: DraftPreviewSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS},
 )
 class ScoringModelPreviewApi(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = PreviewInputSerializer
     queryset = ScoringModel.objects.none()
 

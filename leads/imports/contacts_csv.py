@@ -36,6 +36,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from core.spreadsheet import csv_writer
+from core.text import text_problem
 from leads.imports.contacts_mapping import (
     CREATED,
     REJECTED,
@@ -126,6 +128,8 @@ def csv_inspect(*, path: Path, preview_rows: int = 5) -> CsvInfo:
         for number, header in enumerate(headers, start=1):
             if not header:
                 raise DomainError(f"Column {number} has no name in the first line.", field="file")
+            if problem := text_problem(header):
+                raise DomainError(f"Column {number}'s name: {problem}", field="file")
         seen = set()
         for header in headers:
             if header.lower() in seen:
@@ -193,7 +197,7 @@ def contacts_import(
         rejected_writer = None
         if rejected_path is not None:
             out = stack.enter_context(open(rejected_path, "w", encoding="utf-8", newline=""))
-            rejected_writer = csv.writer(out)
+            rejected_writer = csv_writer(out)
             rejected_writer.writerow(["line", "column", "reason", *headers])
         chunk: list[ContactRow] = []
         for line, cells in rows:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from core.exceptions import DomainError
+from core.spreadsheet import cell_unescape
+from core.text import text_problem
 from leads.imports.validation import email_parse
 from leads.models import Company, Contact, Department, Seniority
 from leads.services import CONTACT_FIELDS
@@ -144,6 +146,8 @@ _REVENUE_MAX = Decimal(10) ** 14
 
 def _clean(target: str, value: str, column: str):
     """One cell's value for its target field, or _Reject naming the column and field."""
+    if problem := text_problem(value):
+        raise _Reject(column, target, problem.rstrip(".").lower())
     if target == "email":
         email = email_parse(value)
         if email is None:
@@ -179,8 +183,6 @@ def _clean(target: str, value: str, column: str):
         return amount.quantize(Decimal("0.01"))
     if target == "company_tags":
         return [tag.strip() for tag in value.split(",") if tag.strip()]
-    if "\x00" in value:
-        raise _Reject(column, target, "contains a NUL character")
     max_length = _MAX_LENGTH.get(target)
     if max_length and len(value) > max_length:
         raise _Reject(column, target, f"longer than {max_length} characters")
@@ -211,7 +213,7 @@ def contact_row_parse(
     row = ContactRow(line=line, cells=cells, email="", contact={}, company={}, attributes={})
     try:
         for index, column, target in columns:
-            value = cells[index].strip() if index < len(cells) else ""
+            value = cell_unescape(cells[index].strip()).strip() if index < len(cells) else ""
             if not value:
                 if target == "email":
                     raise _Reject(column, target, "is empty; every row needs an email")

@@ -29,13 +29,13 @@ new events are many compared with the table): building an index is much cheaper 
 maintaining it row by row, but the table is then locked (ACCESS EXCLUSIVE) until the commit.
 """
 
-import csv
 from datetime import datetime
 from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.spreadsheet import csv_writer
 from leads.imports.events_postgres import events_import_postgres
 from leads.imports.events_records import EventImportResult, file_records, records_ingest
 from leads.models import Contact
@@ -74,7 +74,7 @@ def events_import(
     result.rejected.sort()
     result.report_path = report_path or path.with_name(path.name + ".rejected.csv")
     with open(result.report_path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)
         writer.writerow(["line", "reason"])
         writer.writerows(result.rejected)
     return result

@@ -90,11 +90,12 @@ def events_import_postgres(
                 cur.execute(classify_sql(fmt, columns, raw=raw, row=row, safe=False), params)
         except DataError:
             cur.execute(classify_sql(fmt, columns, raw=raw, row=row, safe=True), params)
-        # In the future, or a value the safe casts turned into NULL: the Python path decides.
+        # Too old, in the future, or a value the safe casts turned into NULL: the Python path
+        # decides.
         cur.execute(
-            f"UPDATE {row} SET ok = false WHERE ok AND (occurred_at > %s"
+            f"UPDATE {row} SET ok = false WHERE ok AND (occurred_at > %s OR occurred_at < %s"
             " OR occurred_at IS NULL OR properties IS NULL)",
-            [params["latest"]],
+            [params["latest"], params["earliest"]],
         )
         cur.execute(f"ANALYZE {row}")
         cur.execute(f"SELECT count(*), count(*) FILTER (WHERE ok) FROM {row}")

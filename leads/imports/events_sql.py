@@ -11,6 +11,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from leads.imports.validation import (
+    EARLIEST_EVENT,
     EMAIL_MAX,
     EVENT_TYPES,
     EXTERNAL_ID_MAX,
@@ -195,6 +196,7 @@ FROM {raw} v{parse}{where}
 def classify_params(now: datetime) -> dict:
     """The parameters of classify_sql's statement."""
     return {
+        "earliest": EARLIEST_EVENT,
         "latest": now + FUTURE_TOLERANCE,
         "types": sorted(EVENT_TYPES),
         "naive_ok": _naive_ok(),

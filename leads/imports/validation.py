@@ -10,7 +10,7 @@ import's email rule.
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,15 +18,17 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.text import json_text_problem, text_problem
 from leads.models import ActivityEvent, Contact, EventType
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Marketing activity before this is a wrong date, not history (0001-01-01 from an empty field).
+EARLIEST_EVENT = datetime(1990, 1, 1, tzinfo=UTC)
 EVENT_TYPES = frozenset(EventType.values)
 SOURCE_MAX = ActivityEvent._meta.get_field("source").max_length
 EXTERNAL_ID_MAX = ActivityEvent._meta.get_field("external_id").max_length
 EMAIL_MAX = Contact._meta.get_field("email").max_length
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # PostgreSQL's jsonb refuses \u0000
 
 
 @dataclass(slots=True)
@@ -69,6 +71,10 @@ def event_validate(
     occurred_at = _parse_datetime(raw.get("occurred_at"), errors, tz)
     if occurred_at is not None and occurred_at > now + FUTURE_TOLERANCE:
         errors["occurred_at"] = ["Is more than 5 minutes in the future."]
+    elif occurred_at is not None and occurred_at < EARLIEST_EVENT:
+        errors["occurred_at"] = [
+            f"Is before {EARLIEST_EVENT:%Y-%m-%d}, the earliest date accepted."
+        ]
 
     properties = raw.get("properties", {})
     properties_json = ""
@@ -76,11 +82,8 @@ def event_validate(
         errors["properties"] = ["Expected a JSON object."]
     else:
         properties_json = json.dumps(properties)
-        if _JSON_NUL.search(properties_json):
-            errors["properties"] = ["May not contain NUL characters (\\u0000)."]
-        # json.dumps writes every surrogate as a \udXXX escape: only then is a second look needed.
-        elif "\\ud" in properties_json and not _is_unicode_text(properties):
-            errors["properties"] = [_LONE_SURROGATE]
+        if problem := json_text_problem(properties):
+            errors["properties"] = [problem]
 
     source = _optional_str(raw, "source", SOURCE_MAX, errors)
     external_id = _optional_str(raw, "external_id", EXTERNAL_ID_MAX, errors)
@@ -114,18 +117,6 @@ def event_validate(
     ), {}
 
 
-_LONE_SURROGATE = "Contains an unpaired UTF-16 surrogate (e.g. \\ud800), which is not valid text."
-
-
-def _is_unicode_text(value: Any) -> bool:
-    """False when a string in value holds an unpaired surrogate, which PostgreSQL refuses."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _parse_datetime(value: Any, errors: dict, tz) -> datetime | None:
     if value is None:
         errors["occurred_at"] = ["This field is required."]
@@ -157,10 +148,8 @@ def _optional_str(raw: dict, field: str, max_length: int, errors: dict) -> str:
         errors[field] = ["Expected a string."]
         return ""
     value = value.strip()
-    if "\x00" in value:
-        errors[field] = ["May not contain NUL characters."]
-    elif not _is_unicode_text(value):
-        errors[field] = [_LONE_SURROGATE]
+    if problem := text_problem(value):
+        errors[field] = [problem]
     elif len(value) > max_length:
         errors[field] = [f"Ensure this field has no more than {max_length} characters."]
     return value

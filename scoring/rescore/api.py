@@ -4,10 +4,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from core.api import ERRORS
+from core.parsers import JSONObjectParser
 from scoring.models import RescoreRun
 from scoring.rescore.runs import rescore_start
 from scoring.selectors import START_RESCORE, rescore_run_get_for_user, rescore_runs_for_user
@@ -72,7 +72,7 @@ def _visible(call):
     ),
 )
 class RescoreRunListApi(generics.ListAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
     serializer_class = RescoreRunSerializer
     queryset = RescoreRun.objects.none()  # the real one is per user, see get_queryset
 
