@@ -86,6 +86,13 @@ TEMPLATES = [
     },
 ]
 
+# Longest one SQL statement may run (seconds; PostgreSQL), in a web request and, by default, in
+# a task (config/celery.py sets a longer limit for the tasks that need one). 0: no limit.
+DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 30)
+DB_TASK_STATEMENT_TIMEOUT = env_int("DB_TASK_STATEMENT_TIMEOUT", 300)
+for _name in ("DB_STATEMENT_TIMEOUT", "DB_TASK_STATEMENT_TIMEOUT"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (no limit) or a number of seconds")
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
@@ -107,6 +114,16 @@ elif env_bool("DB_PREPARED_STATEMENTS", True):
     # client-side binding and are never prepared, whatever the threshold. Set
     # DB_PREPARED_STATEMENTS=false behind a pooler in transaction mode (pgbouncer < 1.21).
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+# Sessions open under the web limit, so a request pays no query to set it (the middleware and
+# each task change it only when theirs differs); management commands other than runserver (bulk
+# loads, migrations) keep the server's default.
+DB_CONNECT_STATEMENT_TIMEOUT = (
+    None if env_str("LEADBRIDGE_PROCESS") == "command" else DB_STATEMENT_TIMEOUT
+)
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and DB_CONNECT_STATEMENT_TIMEOUT:
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={DB_CONNECT_STATEMENT_TIMEOUT}s"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -150,13 +167,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Largest contacts CSV the import page accepts (manage.py import_contacts has no limit).
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 100)
-# Longest one SQL statement may run (seconds; PostgreSQL), in a web request and, by default, in
-# a task (config/celery.py sets a longer limit for the tasks that need one). 0: no limit.
-DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 30)
-DB_TASK_STATEMENT_TIMEOUT = env_int("DB_TASK_STATEMENT_TIMEOUT", 300)
-for _name in ("DB_STATEMENT_TIMEOUT", "DB_TASK_STATEMENT_TIMEOUT"):
-    if globals()[_name] < 0:
-        raise ImproperlyConfigured(f"{_name} must be 0 (no limit) or a number of seconds")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,8 +2,8 @@
 
 A runaway query (a filter nobody indexed, a planner without statistics) must end with a clear
 error instead of holding a gunicorn worker or a Celery process for minutes. PostgreSQL enforces
-`statement_timeout` per session: web requests get `DB_STATEMENT_TIMEOUT` (set by
-`StatementTimeoutMiddleware` once per database connection), tasks get their own limit from
+`statement_timeout` per session: web requests get `DB_STATEMENT_TIMEOUT` (a session opens with
+it; `StatementTimeoutMiddleware` sets it only where it differs), tasks get their own limit from
 `config.celery` before each task runs, and management commands (bulk loads, migrations) keep
 the server's default. SQLite has no such setting; there this module does nothing.
 """
@@ -11,6 +11,8 @@ the server's default. SQLite has no such setting; there this module does nothing
 import psycopg.errors
 from django.conf import settings
 from django.db import OperationalError, connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 
@@ -20,15 +22,22 @@ def statement_timeout_set(*, seconds: int) -> None:
     if connection.vendor != "postgresql":
         return
     connection.ensure_connection()
-    # Set once per server session; inside a transaction a rollback would undo it, so it is
-    # set again each time.
     key = (connection.connection.info.backend_pid, seconds)
-    if not connection.in_atomic_block and connection.__dict__.get("_statement_timeout") == key:
+    if getattr(connection, "statement_timeout_key", None) == key:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{seconds}s"])
+    # Inside a transaction a rollback would undo it: only a setting made outside one is kept.
     if not connection.in_atomic_block:
-        connection.__dict__["_statement_timeout"] = key
+        connection.statement_timeout_key = key
+
+
+@receiver(connection_created)
+def _session_opened(sender, connection, **kwargs):
+    """Note the limit the session opened with (settings.DB_CONNECT_STATEMENT_TIMEOUT)."""
+    if connection.vendor == "postgresql" and settings.DB_CONNECT_STATEMENT_TIMEOUT is not None:
+        key = (connection.connection.info.backend_pid, settings.DB_CONNECT_STATEMENT_TIMEOUT)
+        connection.statement_timeout_key = key
 
 
 def is_statement_timeout(exc: BaseException) -> bool:

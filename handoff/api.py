@@ -282,7 +282,7 @@ class TeamViewSet(ConfigViewSet):
 
 
 class TeamMemberViewSet(ConfigViewSet):
-    queryset = TeamMember.objects.select_related("team", "user")
+    queryset = TeamMember.objects.select_related("team", "user").order_by("team__name", "id")
     serializer_class = TeamMemberSerializer
     filterset_fields = ["team", "user", "role"]
 
@@ -293,12 +293,12 @@ class RoutingRuleViewSet(ConfigViewSet):
 
 
 class SlaPolicyViewSet(ConfigViewSet):
-    queryset = SlaPolicy.objects.all()
+    queryset = SlaPolicy.objects.order_by("id")
     serializer_class = SlaPolicySerializer
 
 
 class WorkCalendarViewSet(ConfigViewSet):
-    queryset = WorkCalendar.objects.all()
+    queryset = WorkCalendar.objects.order_by("name", "id")
     serializer_class = WorkCalendarSerializer
 
 
