@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from core.views import api_docs
+from core.views import api_docs, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("scoring.rescore.urls")),  # /api/v1/rescore/… and /scoring/rescore/…
     path("", include("leads.urls")),
     path("", include("core.urls")),
+    re_path(r"^api/", api_not_found),  # last: the API's 404 is JSON, in DEBUG too
 ]
 
 handler404 = "core.views.not_found"

@@ -3,8 +3,10 @@ answers: JSON under /api/, pages elsewhere."""
 
 from csp.decorators import csp_update
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
@@ -59,8 +61,23 @@ def not_found(request, exception):
     """The API answers JSON everywhere, a path that matches no route (`/api/v1/contacts/x/`)
     included; pages keep Django's 404 page."""
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+@login_not_required
+def api_not_found(request, *args, **kwargs):
+    """The last route under /api/: no route matched, so the answer is a JSON 404 even where
+    Django would show its HTML debug page. A path that lacks only its closing slash says so."""
+    detail = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            resolved = resolve(request.path + "/")
+        except Resolver404:
+            resolved = None
+        if resolved is not None and resolved.func is not api_not_found:
+            detail = f"Not found. API paths end with a slash: {request.path}/"
+    return JsonResponse({"detail": detail}, status=404)
 
 
 def server_error(request):

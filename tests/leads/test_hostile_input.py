@@ -139,11 +139,19 @@ def test_an_event_dated_before_1990_is_refused(api_as, marketer, when):
     "path",
     ["/api/v1/contacts/abc/", "/api/v1/sla/breaches/1e3/acknowledge/", "/api/v1/nothing-here/"],
 )
-def test_a_path_no_route_matches_is_a_json_404(api_as, rep, path):
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_path_no_route_matches_is_a_json_404(api_as, rep, path, debug, settings):
+    settings.DEBUG = debug  # Django's debug 404 page is HTML: the API's stays JSON
     response = api_as(rep).get(path)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
+
+
+def test_a_path_without_its_closing_slash_says_so(api_as, rep):
+    response = api_as(rep).get("/api/v1/contacts")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found. API paths end with a slash: /api/v1/contacts/"}
 
 
 def test_pages_keep_the_html_404(client, rep):
