@@ -27,6 +27,12 @@ class ConflictError(DomainError):
 
 
 def api_exception_handler(exc, context):
+    """A DomainError is its message and status; a lock conflict the database raised (deadlock,
+    serialization failure, refused lock) that reached a view is a 409 like ConflictError."""
+    from core.db import CONFLICT_MESSAGE, is_lock_conflict  # core.db imports this module
+
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
+    if is_lock_conflict(exc):
+        return Response({"detail": CONFLICT_MESSAGE}, status=status.HTTP_409_CONFLICT)
     return exception_handler(exc, context)

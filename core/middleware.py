@@ -1,0 +1,25 @@
+"""Pages answer a lock conflict that reached the view (a deadlock, a serialization failure, a
+refused lock) with a 409 page that says what happened, never a bare 500."""
+
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
+
+from core.db import CONFLICT_MESSAGE, is_lock_conflict
+
+
+class RefusedMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_lock_conflict(exception):
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": CONFLICT_MESSAGE}, status=409)
+        response = TemplateResponse(
+            request, "refused.html", {"message": CONFLICT_MESSAGE}, status=409
+        )
+        return response.render()
