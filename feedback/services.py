@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import retry_lock_conflicts
 from core.exceptions import DomainError
 from feedback.models import Decision, Disposition, Outcome, RejectReason
 from handoff.models import Mql, MqlStatus
@@ -65,6 +66,30 @@ def _decide(
 ) -> Decision:
     now = now or timezone.now()
     mql_require_open(mql=mql, by=by)
+    return _decision_record(
+        mql=mql,
+        by=by,
+        outcome=outcome,
+        comment=comment,
+        now=now,
+        reason=reason,
+        disposition=disposition,
+    )
+
+
+@retry_lock_conflicts
+def _decision_record(
+    *,
+    mql: Mql,
+    by: "User",
+    outcome: Outcome,
+    comment: str,
+    now: datetime,
+    reason: RejectReason | None,
+    disposition: str,
+) -> Decision:
+    """Settle the MQL (which takes the locks in handoff's one order), record the decision, move
+    the contact's stage: one transaction, retried on a lock conflict."""
     with transaction.atomic():
         mql_settle(
             mql=mql,

@@ -2,9 +2,12 @@
 
 Every state change of an MQL is a conditional UPDATE on its status (and owner), so two people
 acting at once, or a task run twice, change it exactly once; the loser gets a ConflictError.
+Every write that touches a contact and its MQLs first takes its locks through locking.mqls_lock
+(contacts, MQLs, team members, SLA clocks, each by id), so such writes queue instead of
+deadlocking.
 
 One module per part, each importing only those before it:
-clocks → notifications → mqls (open, route, assign, reassign) → acting (who may act, touches,
+locking, clocks → notifications → mqls (open, route, assign, reassign) → acting (who may act, touches,
 settling with sales' decision) → stages (following the contact's stage) → breaches.
 Sales' decision itself (accept / reject) is feedback's: feedback.services calls mql_require_open
 and mql_settle.
@@ -17,6 +20,7 @@ from handoff.services.breaches import (
     breaches_record,
 )
 from handoff.services.clocks import calendar_for, clock_times, clocks_stop, policy_for
+from handoff.services.locking import mqls_lock
 from handoff.services.mqls import (
     mqls_assign,
     mqls_open,
@@ -52,6 +56,7 @@ __all__ = [
     "mql_touch",
     "mqls_assign",
     "mqls_close_outside_queue",
+    "mqls_lock",
     "mqls_follow_stages",
     "mqls_open",
     "mqls_reassign",

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import retry_lock_conflicts
 from core.exceptions import ConflictError, DomainError
 from core.roles import is_admin
 from handoff.models import Mql, MqlStatus, SlaKind, Touch, TouchKind
 from handoff.selectors import managed_team_ids
 from handoff.services.clocks import clocks_stop
-from leads.models import Contact
+from handoff.services.locking import mqls_lock
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -48,7 +49,13 @@ def mql_touch(
     if kind not in TouchKind.values:
         raise DomainError("Choose call, email or meeting.", field="kind")
     mql_require_open(mql=mql, by=by)
+    return _touch_record(mql=mql, by=by, kind=kind, note=note, now=now)
+
+
+@retry_lock_conflicts
+def _touch_record(*, mql: Mql, by: "User", kind: str, note: str, now: datetime) -> Touch:
     with transaction.atomic():
+        mqls_lock(mql_ids=[mql.pk])
         touch = Touch.objects.create(mql=mql, kind=kind, note=note.strip()[:5000], by=by, at=now)
         first = Mql.objects.filter(pk=mql.pk, first_touch_at__isnull=True).update(
             first_touch_at=now
@@ -62,14 +69,15 @@ def mql_settle(*, mql: Mql, status: MqlStatus, now: datetime) -> None:
     """Sales decided: the open MQL becomes `status` (accepted or rejected) and its clocks stop.
     Called inside the decision's transaction, after mql_require_open.
 
-    The contact is locked first, as stage_change locks it: a stage change racing this decision
-    (which closes the MQL) waits for it, or wins and this one finds the MQL closed. The status
+    The contact, the MQL and its clocks are locked first, in the one lock order
+    (handoff.services.locking): a stage change or a reassignment racing this decision waits for
+    it, or wins and this one finds the MQL closed or moved. The status
     changes only if the MQL is still open and still this owner's; otherwise ConflictError says
     who got there first.
     """
     if status not in (MqlStatus.ACCEPTED, MqlStatus.REJECTED):
         raise ValueError(f"A decision accepts or rejects an MQL, not {status!r}.")
-    Contact.objects.select_for_update().filter(pk=mql.contact_id).values_list("pk").get()
+    mqls_lock(mql_ids=[mql.pk])
     won = Mql.objects.filter(pk=mql.pk, status=MqlStatus.OPEN, owner_id=mql.owner_id).update(
         status=status, decided_at=now
     )

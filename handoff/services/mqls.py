@@ -9,6 +9,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.db import retry_lock_conflicts
 from core.exceptions import ConflictError, DomainError
 from core.roles import is_admin
 from handoff.models import (
@@ -32,6 +33,7 @@ from handoff.services.clocks import (
     clocks_stop,
     policy_for,
 )
+from handoff.services.locking import mqls_lock
 from handoff.services.notifications import _team_managers, notify
 from leads.models import Company, Contact
 from scoring.engine.dialect import Dialect
@@ -212,6 +214,7 @@ def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -
             mql, None, rule, now, "No routing rule matched and there is no fallback team."
         )
         return 0
+    mqls_lock(mql_ids=[mql.pk], team_ids=[team.pk])
     members = list(
         TeamMember.objects.select_for_update()
         .filter(team=team, role=MemberRole.REP, is_active=True)
@@ -315,9 +318,15 @@ def mqls_reassign(
     team_ids = list(teams.values_list("team_id", flat=True))
     if not team_ids:
         raise DomainError("Choose an active rep of a team you manage.", field="owner")
+    return _reassign(mqls=mqls, owner=owner, by=by, team_ids=team_ids, now=now, note=note)
+
+
+@retry_lock_conflicts
+def _reassign(*, mqls: list[Mql], owner: "User", by: "User", team_ids, now, note) -> list[Mql]:
     moved = []
     with transaction.atomic():
-        for mql in mqls:
+        mqls_lock(mql_ids=[m.pk for m in mqls])
+        for mql in mqls:  # all locked already, in the one order
             team_id = mql.team_id if mql.team_id in team_ids else team_ids[0]
             changed = Mql.objects.filter(
                 pk=mql.pk, status=MqlStatus.OPEN, owner_id=mql.owner_id

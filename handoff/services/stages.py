@@ -7,6 +7,7 @@ from django.db.models import Case, Value, When
 
 from handoff.models import Mql, MqlStatus, SlaKind
 from handoff.services.clocks import clocks_stop
+from handoff.services.locking import mqls_lock
 from handoff.services.mqls import mqls_open
 from handoff.services.notifications import notify_many
 from leads.models import LifecycleStage, StageChange
@@ -44,6 +45,7 @@ def mqls_close_outside_queue(*, changes: list[StageChange]) -> list[int]:
     )
     if not closing:
         return []
+    mqls_lock(contact_ids=list(by_contact), mql_ids=[m.pk for m in closing])
     Mql.objects.filter(pk__in=[m.pk for m in closing], status=MqlStatus.OPEN).update(
         status=MqlStatus.CLOSED,
         decided_at=now,
