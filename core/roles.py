@@ -32,14 +32,13 @@ HANDOFF_REP = [
     "handoff.delete_outofoffice",
     "feedback.view_rejectreason",
 ]
-# Managers also act for their teams, reassign, edit teams and routing, review breaches and
-# read the feedback. SLA policies, calendars and reject reasons are for admins.
+# Managers also act for their teams, reassign, edit the reps of the teams they manage (the
+# services check which team and which member: handoff.services.teams) and routing, review
+# breaches and read the feedback. Creating, changing and deleting teams and naming their
+# managers, SLA policies, calendars and reject reasons are for admins.
 HANDOFF_MANAGER = [
     *HANDOFF_REP,
     "handoff.reassign_mql",
-    "handoff.add_team",
-    "handoff.change_team",
-    "handoff.delete_team",
     "handoff.view_teammember",
     "handoff.add_teammember",
     "handoff.change_teammember",

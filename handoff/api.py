@@ -277,14 +277,44 @@ class ConfigViewSet(viewsets.ModelViewSet):
 
 
 class TeamViewSet(ConfigViewSet):
+    """Teams: admins create, change and delete them (handoff.services.teams)."""
+
     queryset = Team.objects.prefetch_related("members")
     serializer_class = TeamSerializer
 
+    def perform_create(self, serializer):
+        serializer.instance = services.team_create(
+            by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.team_update(
+            team=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.team_delete(team=instance, by=self.request.user)
+
 
 class TeamMemberViewSet(ConfigViewSet):
+    """Members: admins name managers and reps; a manager edits the reps of teams they manage."""
+
     queryset = TeamMember.objects.select_related("team", "user").order_by("team__name", "id")
     serializer_class = TeamMemberSerializer
     filterset_fields = ["team", "user", "role"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.team_member_add(
+            by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.team_member_update(
+            member=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.team_member_remove(member=instance, by=self.request.user)
 
 
 class RoutingRuleViewSet(ConfigViewSet):

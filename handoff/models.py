@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -72,9 +73,16 @@ class TeamMember(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_memberships")
     role = models.CharField(max_length=10, choices=MemberRole.choices, default=MemberRole.REP)
-    weight = models.PositiveSmallIntegerField(default=1, help_text="Share of new MQLs")
+    weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of new MQLs (1 to 100)",
+    )
     max_open_mqls = models.PositiveIntegerField(
-        null=True, blank=True, help_text="No new MQLs while this many are open"
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10000)],
+        help_text="No new MQLs while this many are open (at most 10000)",
     )
     is_active = models.BooleanField(default=True)
     # Weighted round-robin: the next MQL goes to the rep with the lowest (assigned + 1) / weight.

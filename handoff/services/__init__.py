@@ -8,7 +8,8 @@ deadlocking.
 
 One module per part, each importing only those before it:
 locking, clocks → notifications → mqls (open, route, assign, reassign) → acting (who may act, touches,
-settling with sales' decision) → stages (following the contact's stage) → breaches.
+settling with sales' decision) → stages (following the contact's stage) → breaches; teams (who may change a team and its
+members) stands apart.
 Sales' decision itself (accept / reject) is feedback's: feedback.services calls mql_require_open
 and mql_settle.
 """
@@ -39,6 +40,14 @@ from handoff.services.notifications import (
     notify_many,
 )
 from handoff.services.stages import mqls_close_outside_queue, mqls_follow_stages
+from handoff.services.teams import (
+    team_create,
+    team_delete,
+    team_member_add,
+    team_member_remove,
+    team_member_update,
+    team_update,
+)
 
 __all__ = [
     "BATCH",
@@ -68,4 +77,10 @@ __all__ = [
     "notify_many",
     "policy_for",
     "routing_conditions_clean",
+    "team_create",
+    "team_delete",
+    "team_member_add",
+    "team_member_remove",
+    "team_member_update",
+    "team_update",
 ]
