@@ -3,11 +3,13 @@ ends with the scores an undisturbed run gives."""
 
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.utils import timezone
 
 from scoring.models import ContactScore, RescoreChunk, RescoreRun, RescoreStatus
 from scoring.rescore import (
+    plan_current,
     rescore_begin,
     rescore_chunk_run,
     rescore_repair,
@@ -16,8 +18,14 @@ from scoring.rescore import (
 )
 from scoring.rescore import runs as runs_module
 from scoring.rescore.repair import MAX_CLAIMS
-from tests.factories import ActivityEventFactory, ContactFactory, published_model
+from tests.factories import (
+    ActivityEventFactory,
+    ContactFactory,
+    RescoreRunFactory,
+    published_model,
+)
 from tests.scoring.rescoring import full_rescore
+from tests.worker import database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +143,28 @@ def test_a_chunk_that_stopped_its_worker_again_and_again_fails_the_run(
 def test_a_finished_run_has_nothing_to_resend(django_capture_on_commit_callbacks):
     full_rescore(django_capture_on_commit_callbacks)
     assert stalled_chunks_resend(now=timezone.now() + STALL * 10) == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_chunk_a_live_worker_is_scoring_is_not_sent_again_however_long_it_takes():
+    long_ago = timezone.now() - STALL * 10
+    run = RescoreRunFactory(
+        status=RescoreStatus.RUNNING, started_at=long_ago, progress_at=long_ago,
+        as_of=timezone.now(), plan=plan_current(), chunks_total=1,
+    )  # fmt: skip
+    chunk = RescoreChunk.objects.create(run=run, lo=0, hi=2**62, claimed_at=long_ago, claims=1)
+    # A live worker's transaction holds the chunk (as rescore_chunk_run's does while it scores).
+    worker = psycopg.connect(database_url(), autocommit=False)
+    try:
+        worker.execute("SELECT 1 FROM scoring_rescorechunk WHERE id = %s FOR UPDATE", [chunk.pk])
+        assert stalled_chunks_resend() == []
+        assert rescore_chunk_run(chunk_id=chunk.pk) is False  # a second delivery: skipped
+    finally:
+        worker.rollback()  # the worker died: PostgreSQL rolls its transaction back
+        worker.close()
+
+    assert stalled_chunks_resend() == [chunk.pk]  # sent again, and run (Celery is eager)
+
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done, run.contacts_scored) == ("done", 1, 5)
+    assert ContactScore.objects.count() == 5
