@@ -272,6 +272,26 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3300)
+# Redis: seconds a message taken by a worker that has not acknowledged it stays invisible before
+# Redis hands it out again. Longer than any task (a running task is never sent twice); a worker
+# that dies is noticed by the app itself much sooner (STALLED_WORK_AFTER_SECONDS), not by this.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
+# Work with no sign of life for this long is taken as lost to a dead worker: a rescore chunk is
+# sent again, a contacts import is marked failed (see docs/operations.md, "When a worker dies").
+# Longer than one chunk of work may take, shorter than anyone should wait.
+STALLED_WORK_AFTER_SECONDS = env_int("STALLED_WORK_AFTER_SECONDS", 180)
+if CELERY_TASK_TIME_LIMIT <= 0 or CELERY_TASK_SOFT_TIME_LIMIT <= 0:
+    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT must be > 0")
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT}) must be longer than "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}): else Redis hands a running task "
+        "to a second worker"
+    )
+if STALLED_WORK_AFTER_SECONDS < 1:
+    raise ImproperlyConfigured("STALLED_WORK_AFTER_SECONDS must be a number of seconds (>= 1)")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
@@ -283,7 +303,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # The queue tasks are sent to (and a worker started without -Q reads): separate deployments, or
 # the worker tests, can share one Redis.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE") or "celery"
@@ -294,8 +314,6 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600)
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -56,6 +56,22 @@ PERIODIC_TASKS: tuple[Schedule, ...] = (
         "(new events, events leaving a window, changed contacts and companies, decay); "
         "starts a full rescore instead when a model's published version has not had one.",
     ),
+    Schedule(
+        name="Rescore repair: re-send chunks whose worker died",
+        task="scoring.rescore_repair",
+        every=1,
+        period=IntervalSchedule.MINUTES,
+        description="Sends again the chunks of a full rescore that were started (or sent) "
+        "longer ago than STALLED_WORK_AFTER_SECONDS and are not done: their worker died.",
+    ),
+    Schedule(
+        name="Stalled imports: fail contact imports whose worker died",
+        task="leads.imports_stalled_fail",
+        every=1,
+        period=IntervalSchedule.MINUTES,
+        description="Marks failed the contact imports running with no progress for "
+        "STALLED_WORK_AFTER_SECONDS, saying which rows were imported.",
+    ),
 )
 
 

@@ -270,7 +270,15 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_user_newest")]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="importjob_user_newest"),
+            # The stall scan (imports_stalled_fail): running jobs by their last heartbeat.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(status="running"),
+                name="importjob_running_beat",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=ImportStatus.values), name="importjob_status_valid"

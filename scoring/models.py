@@ -296,9 +296,21 @@ class RescoreChunk(models.Model):
     contacts_scored = models.PositiveIntegerField(default=0)
     scores_changed = models.PositiveIntegerField(default=0)
     mqls_created = models.PositiveIntegerField(default=0)
+    # The heartbeat the stall scan reads (scoring.rescore.repair): a worker claims the chunk
+    # (committed) before it scores it; a chunk claimed, or re-sent, longer ago than
+    # STALLED_WORK_AFTER_SECONDS and still not done lost its worker and is sent again.
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Last worker started it")
+    claims = models.PositiveIntegerField(default=0, help_text="Times a worker started it")
+    resent = models.PositiveIntegerField(default=0, help_text="Times the stall scan re-sent it")
+    resent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "lo"]
+        indexes = [
+            models.Index(
+                fields=["run", "claimed_at"], condition=Q(done=False), name="rescorechunk_not_done"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["run", "lo"], name="rescorechunk_range_unique"),
             models.CheckConstraint(condition=Q(lo__lte=F("hi")), name="rescorechunk_range"),

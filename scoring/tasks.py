@@ -44,3 +44,9 @@ def contacts_rescore_task(contact_ids: list[int]) -> int:
 def rescore_scheduled_task() -> int | None:
     run = rescore.rescore_scheduled()
     return run.pk if run else None
+
+
+@shared_task(name="scoring.rescore_repair")
+def rescore_repair_task() -> int:
+    """Every minute: send again the chunks of a full rescore whose worker died."""
+    return len(rescore.rescore_repair())

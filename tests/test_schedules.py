@@ -10,7 +10,7 @@ from core.schedules import PERIODIC_TASKS, periodic_tasks_sync
 
 pytestmark = pytest.mark.django_db
 
-SLA_SCAN, RESCORE = PERIODIC_TASKS
+SLA_SCAN, RESCORE, RESCORE_REPAIR, IMPORTS_STALLED = PERIODIC_TASKS
 
 
 def migrate():
@@ -36,6 +36,11 @@ def test_every_declared_periodic_task_is_scheduled_after_migrate():
         1,
         "hours",
     )
+    # The stall scans run every minute: a worker that died is noticed within minutes.
+    assert [(s.task, s.every, s.period) for s in (RESCORE_REPAIR, IMPORTS_STALLED)] == [
+        ("scoring.rescore_repair", 1, "minutes"),
+        ("leads.imports_stalled_fail", 1, "minutes"),
+    ]
 
 
 def test_every_declared_task_is_a_celery_task():

@@ -3,13 +3,16 @@
 Lifecycle: import_job_create stores the file (PENDING); import_job_start saves the mapping and
 runs it, inline for a small file, else through the Celery task leads.contacts_import;
 import_job_run claims the job with a conditional UPDATE (PENDING → RUNNING, so a second run is
-a no-op), saves progress after each chunk and ends it DONE or FAILED.
+a no-op), commits each chunk of rows and saves progress after it (`updated_at` is the job's
+heartbeat), and ends it DONE or FAILED. imports_stalled_fail (every minute) fails a job whose
+worker died: RUNNING with no heartbeat for STALLED_WORK_AFTER_SECONDS.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -126,3 +129,42 @@ def _counts(result: ContactImportResult) -> dict:
         "unchanged_count": result.unchanged,
         "rejected_count": result.rejected,
     }
+
+
+def imports_stalled_fail(*, now: datetime | None = None) -> list[int]:
+    """Fail the imports whose worker died: RUNNING with no progress saved for
+    STALLED_WORK_AFTER_SECONDS (a chunk of rows takes seconds). The rows of the chunks committed
+    before it stayed imported, and the message says so; the job is not resumed, because the
+    chunk that was being written when the worker died may be half-known. Returns their ids."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
+    failed = []
+    with transaction.atomic():
+        stalled = ImportJob.objects.select_for_update(skip_locked=True).filter(
+            status=ImportStatus.RUNNING, updated_at__lt=cutoff
+        )
+        for job in stalled.only("pk", "processed_rows", "total_rows"):
+            done = ImportJob.objects.filter(
+                pk=job.pk, status=ImportStatus.RUNNING, updated_at__lt=cutoff
+            ).update(
+                status=ImportStatus.FAILED,
+                error=stalled_message(processed=job.processed_rows, total=job.total_rows),
+                finished_at=now,
+                updated_at=now,
+            )
+            if done:
+                failed.append(job.pk)
+    return failed
+
+
+def stalled_message(*, processed: int, total: int) -> str:
+    if not processed:
+        return (
+            "The worker running this import stopped before any row was imported. "
+            "Upload the file again to import it."
+        )
+    return (
+        f"The worker running this import stopped: rows 1–{processed} of {total} were imported "
+        "(the counts below). Upload the file again to import the rest; the rows already "
+        "imported come back unchanged, not duplicated."
+    )

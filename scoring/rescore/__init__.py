@@ -13,6 +13,7 @@ from scoring.rescore.contacts import (
 from scoring.rescore.plan import plan_current, plan_current_steps, plan_steps, scope_score
 from scoring.rescore.qualify import SCORING_ACTOR, contacts_mql_qualify
 from scoring.rescore.queue import contacts_rescore_queue, pending_claim, pending_mark
+from scoring.rescore.repair import rescore_repair, stalled_chunks_resend
 from scoring.rescore.runs import (
     rescore_begin,
     rescore_chunk_failed,
@@ -45,9 +46,11 @@ __all__ = [
     "rescore_chunk_failed",
     "rescore_chunk_run",
     "rescore_dirty_run",
+    "rescore_repair",
     "rescore_resume",
     "rescore_scheduled",
     "rescore_start",
     "scope_rescore",
     "scope_score",
+    "stalled_chunks_resend",
 ]

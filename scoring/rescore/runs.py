@@ -5,11 +5,14 @@
 - rescore_begin claims the queued run (conditional UPDATE to running; the partial unique index
   refuses a second running full run, and the queued one then waits for it), fixes the plan (the
   versions), `as_of` and the event watermark, creates the chunk rows and sends one task each.
-- rescore_chunk_run claims its chunk with a conditional UPDATE (done = false → true) inside the
-  transaction that scores it, so a chunk is counted and written once: a second delivery finds it
-  done and writes nothing; a worker killed mid-chunk rolls back and the redelivered task redoes
-  it with the same `as_of` and versions. The chunk that brings chunks_done to chunks_total marks
-  the run done (conditional UPDATE) and starts the queued follow-up, if any.
+- rescore_chunk_run claims its chunk (claimed_at, claims: committed at once), then scores it in
+  one transaction that holds the chunk row locked and sets done, so a chunk is counted and
+  written once: a second delivery finds it done (or locked) and writes nothing; a worker killed
+  mid-chunk rolls back and the re-sent task redoes it with the same `as_of` and versions. The
+  chunk that brings chunks_done to chunks_total marks the run done (conditional UPDATE) and
+  starts the queued follow-up, if any.
+- A worker that dies leaves its chunk claimed, unlocked and not done: stalled_chunks_resend
+  (scoring.rescore.repair, every minute) sends it again after STALLED_WORK_AFTER_SECONDS.
 """
 
 import logging
@@ -140,28 +143,40 @@ def rescore_begin(*, run_id: int) -> bool:
 
 
 def rescore_chunk_run(*, chunk_id: int) -> bool:
-    """Score one chunk of a running full run; False when it was done already (or the run ended)."""
+    """Score one chunk of a running full run; False when it was done already, the run ended, or
+    another worker is scoring it right now.
+
+    Two transactions. The claim (committed at once) stamps claimed_at and counts the start: the
+    heartbeat the stall scan reads. The work locks the chunk row for as long as it scores, so a
+    second delivery meanwhile skips it, and a worker that dies mid-chunk leaves the row unlocked
+    (PostgreSQL rolls its transaction back): the stall scan sends it again and the next worker
+    redoes it from scratch with the same `as_of` and versions, so the scores equal an
+    undisturbed run's and the chunk is counted once.
+    """
     with transaction.atomic():
-        # The claim: a plain conditional UPDATE, so a concurrent second delivery waits for this
-        # transaction and then matches nothing.
-        claimed = RescoreChunk.objects.filter(pk=chunk_id, done=False).update(
-            done=True, finished_at=timezone.now()
-        )
-        if claimed != 1:
+        chunk = _chunk_lock(chunk_id)
+        if chunk is None:
             return False
-        chunk = RescoreChunk.objects.select_related("run").get(pk=chunk_id)
-        run = chunk.run
+        RescoreChunk.objects.filter(pk=chunk_id).update(
+            claimed_at=timezone.now(), claims=F("claims") + 1
+        )
+    with transaction.atomic():
+        chunk = _chunk_lock(chunk_id)
+        if chunk is None:
+            return False
+        run = RescoreRun.objects.get(pk=chunk.run_id)
         if run.status != RescoreStatus.RUNNING:
-            transaction.set_rollback(True)
             return False
         steps = plan_steps(run.plan)
         result = scope_rescore(steps=steps, scope=Scope(lo=chunk.lo, hi=chunk.hi), now=run.as_of)
+        now = timezone.now()
         RescoreChunk.objects.filter(pk=chunk_id).update(
+            done=True,
+            finished_at=now,
             contacts_scored=result.scored,
             scores_changed=result.changed,
             mqls_created=len(result.mqls),
         )
-        now = timezone.now()
         RescoreRun.objects.filter(pk=run.pk).update(
             chunks_done=F("chunks_done") + 1,
             contacts_scored=F("contacts_scored") + result.scored,
@@ -175,6 +190,17 @@ def rescore_chunk_run(*, chunk_id: int) -> bool:
         if finished:
             transaction.on_commit(_send_next_queued)
     return True
+
+
+def _chunk_lock(chunk_id: int) -> RescoreChunk | None:
+    """The chunk, locked until the transaction ends, if it is not done and no other transaction
+    holds it (a live worker scoring it): SKIP LOCKED, so nobody waits for a running chunk."""
+    return (
+        RescoreChunk.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=chunk_id, done=False, run__status=RescoreStatus.RUNNING)
+        .only("pk", "run_id", "lo", "hi")
+        .first()
+    )
 
 
 def rescore_chunk_failed(*, chunk_id: int, error: str) -> None:
