@@ -11,10 +11,7 @@ a single file:
 django_db_setup below starts each run on a kept database as the migrations leave it.
 """
 
-import os
-import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -33,7 +30,7 @@ from tests.factories import (
     open_mql,
     user_with_role,
 )
-from tests.worker import CELERY, REDIS_URL, database_url, unavailable
+from tests.worker import CELERY, REDIS_URL, unavailable, worker_start, worker_stop
 
 # --- the test database --------------------------------------------------------------------------
 
@@ -212,56 +209,14 @@ def worker(redis_url, tmp_path, settings):
         pytest.fail(f"no celery executable at {CELERY}")
     settings.MEDIA_ROOT = tmp_path / "media"  # the worker's LEADBRIDGE_VAR_DIR/media
     queue = f"leadbridge-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "true",
-        "SECRET_KEY": "worker-test-only",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": redis_url,
-        "LEADBRIDGE_VAR_DIR": str(tmp_path),
-        "DB_CONN_MAX_AGE": "0",
-        # Tasks the worker sends itself (e.g. a rescore's chunks) go to its own queue.
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                queue,
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{queue}@%h",
-            ],  # fmt: skip
-            cwd=Path(__file__).resolve().parent.parent,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    process.log_path = log_path
+    process = worker_start(queue=queue, tmp_path=tmp_path, name="worker")
     process.queue = queue
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        worker_stop(process)
         # Shown by pytest only when the test fails.
-        print(f"--- celery worker output ---\n{log_path.read_text()}")
+        print(f"--- celery worker output ---\n{process.log_path.read_text()}")
 
 
 @pytest.fixture
