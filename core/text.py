@@ -21,6 +21,12 @@ def text_problem(text: str) -> str:
     return ""
 
 
+def shown(text: str) -> str:
+    """`text` safe to echo back in a message: a lone surrogate as its escape (e.g. `\\ud800`),
+    which a JSON response can carry (a NUL is escaped by the JSON encoder itself)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def json_text_problem(value) -> str:
     """The first text problem in a JSON value (its keys and strings, at any depth), with where it
     is, e.g. `industry: Contains a NUL character.`; "" when there is none."""

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from core.api import ERRORS, api_require
 from core.exceptions import DomainError
 from core.parsers import JSONObjectParser
+from core.text import shown
 from scoring.describe import score_explained
 from scoring.models import ModelVersion, ScoringModel
 from scoring.preview import draft_preview
@@ -89,7 +90,7 @@ def _split(body, *, full: bool) -> tuple[dict, dict]:
     """(model settings, rule lists) from a request body; unknown names are a 400 naming them."""
     unknown = sorted(set(body) - set(MODEL_FIELDS) - set(RULE_MODELS) - {"id"})
     if unknown:
-        raise DomainError("Unknown field.", field=unknown[0])
+        raise DomainError("Unknown field.", field=shown(unknown[0]))
     data = {k: v for k, v in body.items() if k in MODEL_FIELDS}
     rules = {k: v for k, v in body.items() if k in RULE_MODELS}
     if full:

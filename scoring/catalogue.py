@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import models
 
 from core.exceptions import DomainError
+from core.text import shown, text_problem
 from leads.models import Department, Seniority
 
 MAX_LIST_ITEMS = 500
@@ -109,13 +110,15 @@ def field_def(name: object, *, field: str) -> FieldDef:
             )
         return FieldDef(name, FieldType.TEXT, "contact", "attributes", attribute_key=key)
     if name not in FIELDS:
-        raise DomainError(f"Unknown field “{name[:60]}”.", field=field)
+        raise DomainError(f"Unknown field “{shown(name[:60])}”.", field=field)
     return FIELDS[name]
 
 
 def _text(value: object, *, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DomainError("Enter a non-empty text value.", field=field)
+    if problem := text_problem(value):
+        raise DomainError(problem, field=field)
     if len(value) > MAX_TEXT:
         raise DomainError(f"Use at most {MAX_TEXT} characters.", field=field)
     return value.strip().lower()
@@ -159,7 +162,7 @@ def normalise_value(fdef: FieldDef, operator: object, value: object, *, field: s
     if operator not in fdef.operators:
         allowed = ", ".join(o.value for o in fdef.operators)
         raise DomainError(
-            f"Operator “{str(operator)[:30]}” does not fit {fdef.name} ({fdef.type}); "
+            f"Operator “{shown(str(operator)[:30])}” does not fit {fdef.name} ({fdef.type}); "
             f"use one of: {allowed}.",
             field=f"{prefix}operator",
         )

@@ -19,7 +19,8 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leads.models import Company, Contact, LifecycleStage
+from core.db import analyze_missing
+from leads.models import ActivityEvent, Company, Contact, LifecycleStage
 from scoring.engine import Scope, scoring_query
 from scoring.models import ScoringModel
 from scoring.selectors import latest_version, shadowing_segments
@@ -176,6 +177,7 @@ def draft_preview(
     published_spec = ModelSpec.from_dict(version.definition) if version else None
     shadowed_by = shadowing_segments(model=model)
     draft, published = _tables()
+    analyze_missing(Contact, Company, ActivityEvent)  # never plan for a table without stats
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # For this transaction only: room for the per-contact event aggregate in memory

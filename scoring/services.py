@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from core.text import text_problem
 from scoring.models import (
     ContactScore,
     Disqualifier,
@@ -49,6 +50,8 @@ def _validated_model_values(data: dict) -> tuple[dict, object]:
     name = (data.get("name") or "").strip() if isinstance(data.get("name"), str) else ""
     if not name or len(name) > 100:
         raise DomainError("Enter a name of up to 100 characters.", field="name")
+    if problem := text_problem(name):
+        raise DomainError(problem, field="name")
     values = settings_from_dict(data)
     values["segment"] = [
         {"field": c.field, "operator": c.operator, "value": c.value} for c in values["segment"]
@@ -59,6 +62,8 @@ def _validated_model_values(data: dict) -> tuple[dict, object]:
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise DomainError("Enter text.", field="description")
+    if problem := text_problem(description):
+        raise DomainError(problem, field="description")
     is_active = data.get("is_active", True)
     if not isinstance(is_active, bool):
         raise DomainError("Choose yes or no.", field="is_active")

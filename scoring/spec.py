@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from core.exceptions import DomainError
+from core.text import text_problem
 from leads.models import EventType
 from scoring.catalogue import KEY_RE, MAX_TEXT, TEXT_OPS, FieldDef, FieldType, field_def
 from scoring.catalogue import normalise_value as _normalise
@@ -22,7 +23,12 @@ from scoring.models import EngagementMode
 
 MAX_DAYS = 3650
 MAX_POINTS = 100_000
-MAX_RULES = 200
+MAX_RULES = 200  # per list (fit rules, engagement rules, disqualifiers)
+MAX_SEGMENT = 20
+# A half-life from about an hour to ten years (the engine caps the exponent as well, so a tiny
+# half-life over old events weighs 0 instead of underflowing).
+MIN_HALF_LIFE_DAYS = 0.04
+MAX_HALF_LIFE_DAYS = 3650
 RULE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
@@ -48,7 +54,42 @@ def _str(value: Any, *, field: str, max_length: int = MAX_TEXT, required=True) -
         raise DomainError("This field is required.", field=field)
     if len(text) > max_length:
         raise DomainError(f"Use at most {max_length} characters.", field=field)
+    if problem := text_problem(text):
+        raise DomainError(problem, field=field)
     return text
+
+
+def _half_life(value: Any, *, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DomainError("Enter a number of days.", field=field)
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        raise DomainError("Enter a number of days.", field=field) from None
+    if not MIN_HALF_LIFE_DAYS <= number <= MAX_HALF_LIFE_DAYS:  # NaN fails both
+        raise DomainError(
+            f"Enter a half-life from {MIN_HALF_LIFE_DAYS} to {MAX_HALF_LIFE_DAYS} days.",
+            field=field,
+        )
+    return number
+
+
+def _object(data: Any, *, field: str) -> dict:
+    if not isinstance(data, dict):
+        raise DomainError("Send an object.", field=field)
+    return data
+
+
+def _rule_list(rows: Any, *, field: str, limit: int = MAX_RULES) -> list[dict]:
+    """A list of at most `limit` objects; errors name `field` or `field[i]`."""
+    if rows is None or rows == "":
+        return []
+    if not isinstance(rows, list | tuple):
+        raise DomainError("Send a list.", field=field)
+    if len(rows) > limit:
+        noun = "segment conditions" if field == "segment" else "rules"
+        raise DomainError(f"Use at most {limit} {noun}.", field=field)
+    return [_object(row, field=f"{field}[{i}]") for i, row in enumerate(rows)]
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,7 @@ class Condition:
 
     @classmethod
     def from_dict(cls, data: dict, prefix: str = "") -> Condition:
+        data = _object(data, field=prefix.rstrip(".") or "condition")
         fdef = field_def(data.get("field"), field=f"{prefix}field")
         value = _normalise(fdef, data.get("operator"), data.get("value"), field=f"{prefix}value")
         return cls(fdef.name, str(data["operator"]), value)
@@ -139,6 +181,7 @@ class EngagementRuleSpec:
     @classmethod
     def from_dict(cls, data: dict, prefix: str = "") -> EngagementRuleSpec:
         p = prefix
+        data = _object(data, field=prefix.rstrip(".") or "rule")
         if data.get("event_type") not in EventType.values:
             raise DomainError("Choose a known event type.", field=f"{p}event_type")
         mode = data.get("mode")
@@ -161,15 +204,7 @@ class EngagementRuleSpec:
                 raise DomainError(
                     "Decay applies to per-occurrence rules only.", field=f"{p}half_life_days"
                 )
-            try:
-                half_life = float(half_life)
-            except (TypeError, ValueError):
-                raise DomainError("Enter a number of days.", field=f"{p}half_life_days") from None
-            if not 0 < half_life <= MAX_DAYS:
-                raise DomainError(
-                    f"Enter a half-life above 0 and up to {MAX_DAYS} days.",
-                    field=f"{p}half_life_days",
-                )
+            half_life = _half_life(half_life, field=f"{p}half_life_days")
         return cls(
             key=_key(data, p),
             event_type=data["event_type"],
@@ -207,6 +242,7 @@ class DisqualifierSpec:
 
     @classmethod
     def from_dict(cls, data: dict, prefix: str = "") -> DisqualifierSpec:
+        data = _object(data, field=prefix.rstrip(".") or "rule")
         label = _str(data.get("label"), field=f"{prefix}label", max_length=100)
         return cls(_key(data, prefix), label, Condition.from_dict(data, prefix))
 
@@ -236,9 +272,7 @@ class ModelSpec:
         settings = settings_from_dict(data)
         parts = {}
         for name, rule_cls in RULE_KINDS.items():
-            rows = data.get(name) or []
-            if len(rows) > MAX_RULES:
-                raise DomainError(f"Use at most {MAX_RULES} rules.", field=name)
+            rows = _rule_list(data.get(name), field=name)
             parts[name] = tuple(rule_cls.from_dict(r, f"{name}[{i}].") for i, r in enumerate(rows))
         keys = [r.key for rules in parts.values() for r in rules]
         if len(keys) != len(set(keys)):
@@ -283,10 +317,7 @@ def _key(data: dict, prefix: str) -> str:
 
 
 def segment_from_list(rows: Any) -> tuple[Condition, ...]:
-    if not isinstance(rows, list | tuple):
-        raise DomainError("The segment is a list of conditions.", field="segment")
-    if len(rows) > 20:
-        raise DomainError("Use at most 20 segment conditions.", field="segment")
+    rows = _rule_list(rows, field="segment", limit=MAX_SEGMENT)
     return tuple(Condition.from_dict(row, f"segment[{i}].") for i, row in enumerate(rows))
 
 
@@ -299,7 +330,7 @@ def settings_from_dict(data: dict) -> dict:
         "fit_min": _int(data.get("fit_min"), field="fit_min", low=-MAX_POINTS),
         "engagement_min": _int(data.get("engagement_min"), field="engagement_min", low=0),
         "total_min": _int(data.get("total_min"), field="total_min", low=-MAX_POINTS, optional=True),
-        "segment": segment_from_list(data.get("segment") or []),
+        "segment": segment_from_list(data.get("segment")),
     }
     bands = [
         _int(data.get(f"grade_{g}_min"), field=f"grade_{g}_min", low=-MAX_POINTS) for g in "abc"

@@ -25,6 +25,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import analyze
 from leads.generate.vocabulary import (
     CAMPAIGNS,
     COMPANY_SUFFIXES,
@@ -298,6 +299,8 @@ def data_generate(
         result.seconds = time.perf_counter() - started
         if progress:
             progress(result)
+    # Statistics for the planner before anything scores these rows (autovacuum may be off).
+    analyze(Company, Contact, StageChange, ActivityEvent)
     result.seconds = time.perf_counter() - started
     return result
 

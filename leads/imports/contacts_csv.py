@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.db import analyze
 from core.exceptions import DomainError
 from core.spreadsheet import csv_writer
 from core.text import text_problem
@@ -49,7 +50,7 @@ from leads.imports.contacts_mapping import (
     mapping_validate,
 )
 from leads.imports.contacts_write import contacts_chunk_write
-from leads.models import LifecycleStage
+from leads.models import Company, Contact, LifecycleStage, StageChange
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -211,6 +212,7 @@ def contacts_import(
                     progress(result)
         if chunk:
             _chunk_run(chunk, result, rejected_writer, by=by, stage=stage, reason=reason, now=now)
+    analyze(Contact, Company, StageChange)  # statistics for the planner (autovacuum may be off)
     return result
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models.functions import Lower
 
+from core.db import analyze_missing
 from leads import hooks
 from leads.imports.contacts_mapping import (
     CONTACT_TARGETS,
@@ -170,6 +171,8 @@ def contacts_chunk_write(
         _contacts_update(list(changed.values()), sorted(changed_fields), now=now)
     if new:
         rescore += _contacts_insert(list(new.values()), by=by, stage=stage, reason=reason, now=now)
+    # The first chunk into an empty table: statistics before its rescore is queued.
+    analyze_missing(Contact, Company, StageChange)
     hooks.contacts_changed(contact_ids=rescore)
 
 

@@ -35,10 +35,11 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.db import analyze
 from core.spreadsheet import csv_writer
 from leads.imports.events_postgres import events_import_postgres
 from leads.imports.events_records import EventImportResult, file_records, records_ingest
-from leads.models import Contact
+from leads.models import ActivityEvent, Contact
 
 INDEX_MODES = ("auto", "keep", "rebuild")
 
@@ -71,6 +72,8 @@ def events_import(
         ):
             result.total = records_ingest(file_records(path, fmt), result, now=now)
         result.contacts_created = Contact.objects.count() - contacts_before
+        # Statistics for the planner before the rescore queued on commit (autovacuum may be off).
+        analyze(ActivityEvent, Contact)
     result.rejected.sort()
     result.report_path = report_path or path.with_name(path.name + ".rejected.csv")
     with open(result.report_path, "w", encoding="utf-8", newline="") as fh:

@@ -6,6 +6,18 @@ from the field catalogue); user values are returned separately as parameters.
 
 from dataclasses import dataclass
 
+# PostgreSQL refuses a function call of more than 100 arguments (SQLite, by default, of more than
+# 127): a variadic call over one item per rule takes them in groups of at most this many.
+MAX_ARGS = 90
+# An event older than this many half-lives weighs 0.5 ** MAX_HALF_LIVES (about 1e-301, nothing
+# after rounding to 2 decimals): the exponent is capped so that power() cannot underflow, which
+# PostgreSQL reports as an error ("value out of range: underflow") instead of returning 0.
+MAX_HALF_LIVES = 1000
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i : i + MAX_ARGS] for i in range(0, len(items), MAX_ARGS)]
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -90,6 +102,19 @@ class Dialect:
             return f"round(({expr})::numeric, 2)::float8"
         return f"round({expr}, 2)"
 
+    def concat_ws(self, parts: list[str]) -> str:
+        """PostgreSQL: the non-NULL `parts` joined by commas, or '' (NULL-free, like concat_ws);
+        in groups of MAX_ARGS, each group NULL when empty so the outer call skips it."""
+        groups = _chunks(parts)
+        if len(groups) == 1:
+            return f"concat_ws(',', {', '.join(parts)})"
+        inner = [f"NULLIF(concat_ws(',', {', '.join(g)}), '')" for g in groups]
+        return self.concat_ws(inner)
+
+    def decay_exponent(self, expr: str) -> str:
+        """The number of half-lives `expr`, capped at MAX_HALF_LIVES."""
+        return self.least(f"({expr})", f"{MAX_HALF_LIVES}")
+
     def json_fired(self, items: list[tuple[str, str]]) -> tuple[str, list]:
         """A JSON array of {"rule": key, "points": expr} for each item whose points are not 0."""
         params = [key for key, _ in items]
@@ -98,16 +123,24 @@ class Dialect:
         if self.pg:
             # concat_ws skips NULLs: one text concatenation and one jsonb parse per row.
             # Keys are validated to [A-Za-z0-9_-] and bound; points are numbers.
-            elements = ", ".join(
+            elements = [
                 f"""CASE WHEN {expr} <> 0 THEN '{{"rule":"' || %s || '","points":' || {expr} || '}}' END"""
                 for _, expr in items
-            )
-            return f"('[' || concat_ws(',', {elements}) || ']')::jsonb", params
-        elements = ", ".join(
+            ]
+            return f"('[' || {self.concat_ws(elements)} || ']')::jsonb", params
+        elements = [
             f"json(CASE WHEN {expr} <> 0 THEN json_object('rule', %s, 'points', {expr}) END)"
             for _, expr in items
-        )
+        ]
+        groups = _chunks(elements)
+        if len(groups) == 1:
+            source = f"json_each(json_array({', '.join(elements)})) j"
+        else:  # one array per group, flattened in order
+            arrays = ", ".join(f"json_array({', '.join(g)})" for g in groups)
+            source = (
+                f"(SELECT j.value, j.type FROM json_each(json_array({arrays})) a,"
+                " json_each(a.value) j ORDER BY a.key, j.key) j"
+            )
         return (
-            f"(SELECT json_group_array(json(j.value)) FROM json_each(json_array({elements})) j"
-            " WHERE j.type <> 'null')"
+            f"(SELECT json_group_array(json(j.value)) FROM {source} WHERE j.type <> 'null')"
         ), params

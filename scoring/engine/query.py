@@ -219,16 +219,18 @@ def window_start(spec: ModelSpec, rule: EngagementRuleSpec, now: datetime) -> da
 
 
 def _decay_weight(d: Dialect, half_life_days: int) -> tuple[str, list]:
-    """An event's weight 0.5 ** (age in days / half-life). On PostgreSQL in float8 (the numeric
+    """An event's weight 0.5 ** (age in days / half-life), the exponent capped at MAX_HALF_LIVES
+    (so power() cannot underflow). On PostgreSQL in float8 (the numeric
     that extract() returns would make power() ~10x slower), in the same order of operations as
     the reference evaluator's Python floats."""
     if d.pg:
-        return (
-            "power(0.5::float8, (extract(epoch from (%s::timestamptz - e.occurred_at))::float8"
-            " / 86400.0::float8) / %s::float8)",
-            [Ago(0), half_life_days],
+        exponent = d.decay_exponent(
+            "(extract(epoch from (%s::timestamptz - e.occurred_at))::float8"
+            " / 86400.0::float8) / %s::float8"
         )
-    return f"power(0.5, {d.age_days('e.occurred_at')} / %s)", [Ago(0), half_life_days]
+        return f"power(0.5::float8, {exponent})", [Ago(0), half_life_days]
+    exponent = d.decay_exponent(f"{d.age_days('e.occurred_at')} / %s")
+    return f"power(0.5, {exponent})", [Ago(0), half_life_days]
 
 
 def _aggregate(spec: ModelSpec, rules: list, shape: str, d: Dialect) -> Sql:

@@ -25,7 +25,8 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leads.models import ActivityEvent
+from core.db import analyze_missing
+from leads.models import ActivityEvent, Company, Contact
 from scoring.engine import Scope, contact_id_chunks
 from scoring.models import RescoreChunk, RescoreKind, RescoreRun, RescoreStatus
 from scoring.rescore.contacts import scope_rescore
@@ -120,6 +121,7 @@ def rescore_begin(*, run_id: int) -> bool:
             return False
         if not started:
             return False
+        analyze_missing(Contact, Company, ActivityEvent)  # never plan for a table without stats
         run = RescoreRun.objects.get(pk=run_id)
         run.plan = plan_current()
         run.event_watermark = event_watermark()
