@@ -49,7 +49,12 @@ def engagement_rule(i: int) -> dict:
 
 def disqualifier(i: int) -> dict:
     domain = "blocked.example" if i == MAX_RULES - 1 else f"other{i}.example"
-    return {"label": f"Rule {i}", "field": "email", "operator": "email_domain_in", "value": [domain]}
+    return {
+        "label": f"Rule {i}",
+        "field": "email",
+        "operator": "email_domain_in",
+        "value": [domain],
+    }
 
 
 MAX_MODEL = {
