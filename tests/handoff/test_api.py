@@ -255,6 +255,14 @@ def test_managers_edit_routing_rules_and_bad_conditions_name_the_field(
     assert "conditions[0].field" in str(bad.json()["conditions"])
 
 
+@pytest.mark.parametrize("item", [None, 1, "country", ["country"]])
+def test_a_routing_condition_that_is_not_an_object_is_a_400(api_as, team, team_manager, item):
+    rule = {"name": "Odd", "team": team.pk, "conditions": [item]}
+    bad = api_as(team_manager).post("/api/v1/routing-rules/", rule, format="json")
+    assert bad.status_code == 400
+    assert "conditions[0]" in str(bad.json()["conditions"])
+
+
 def test_sla_policies_and_calendars_are_for_admins(api_as, team_manager, admin_user):
     policy = {"name": "Fast", "delivery_amount": 30, "delivery_unit": "minutes"}
     assert api_as(team_manager).post("/api/v1/sla/policies/", policy).status_code == 403
