@@ -3,6 +3,8 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -264,6 +266,30 @@ class DurationUnit(models.TextChoices):
     BUSINESS_DAYS = "business_days", "business days"
 
 
+# The longest SLA target: 365 days, in each unit (business hours count as hours).
+MAX_SLA_DAYS = 365
+MAX_AMOUNT = {
+    DurationUnit.MINUTES: MAX_SLA_DAYS * 24 * 60,
+    DurationUnit.HOURS: MAX_SLA_DAYS * 24,
+    DurationUnit.BUSINESS_HOURS: MAX_SLA_DAYS * 24,
+    DurationUnit.BUSINESS_DAYS: MAX_SLA_DAYS,
+}
+SLA_KINDS_WITH_TARGETS = ("delivery", "first_touch", "decision")
+DURATION_HELP = (
+    "At most 365 days. Business days keep the time of day and start at the next opening, so "
+    "2 business days from Saturday are Wednesday 09:00; business hours count opening hours "
+    "only, so 16 business hours from Saturday are Tuesday 17:00 (with 09:00–17:00 hours)."
+)
+
+
+def _amount_within_bounds(kind: str) -> Q:
+    amount, unit = f"{kind}_amount", f"{kind}_unit"
+    return Q(
+        *(Q(**{unit: u, f"{amount}__lte": limit}) for u, limit in MAX_AMOUNT.items()),
+        _connector=Q.OR,
+    )
+
+
 class SlaPolicy(models.Model):
     """Targets for a team, a scoring model (segment), or everything (the default policy).
 
@@ -275,15 +301,27 @@ class SlaPolicy(models.Model):
     scoring_model = models.ForeignKey(
         "scoring.ScoringModel", null=True, blank=True, on_delete=models.CASCADE
     )
-    delivery_amount = models.PositiveIntegerField(default=24)
+    delivery_amount = models.PositiveIntegerField(
+        default=24,
+        validators=[MaxValueValidator(MAX_AMOUNT[DurationUnit.MINUTES])],
+        help_text=DURATION_HELP,
+    )
     delivery_unit = models.CharField(
         max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS
     )
-    first_touch_amount = models.PositiveIntegerField(default=2)
+    first_touch_amount = models.PositiveIntegerField(
+        default=2,
+        validators=[MaxValueValidator(MAX_AMOUNT[DurationUnit.MINUTES])],
+        help_text=DURATION_HELP,
+    )
     first_touch_unit = models.CharField(
         max_length=20, choices=DurationUnit.choices, default=DurationUnit.BUSINESS_DAYS
     )
-    decision_amount = models.PositiveIntegerField(default=5)
+    decision_amount = models.PositiveIntegerField(
+        default=5,
+        validators=[MaxValueValidator(MAX_AMOUNT[DurationUnit.MINUTES])],
+        help_text=DURATION_HELP,
+    )
     decision_unit = models.CharField(
         max_length=20, choices=DurationUnit.choices, default=DurationUnit.BUSINESS_DAYS
     )
@@ -302,10 +340,34 @@ class SlaPolicy(models.Model):
                 condition=Q(at_risk_share__gt=0, at_risk_share__lt=1),
                 name="slapolicy_at_risk_share_range",
             ),
+            *(
+                models.CheckConstraint(
+                    condition=_amount_within_bounds(kind), name=f"slapolicy_{kind}_within_a_year"
+                )
+                for kind in SLA_KINDS_WITH_TARGETS
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for kind in SLA_KINDS_WITH_TARGETS:
+            error = self.target_error(kind)
+            if error:
+                errors[f"{kind}_amount"] = error
+        if errors:
+            raise ValidationError(errors)
+
+    def target_error(self, kind: str) -> str:
+        """Why the target of `kind` is out of bounds, or ''."""
+        amount, unit = self.target(kind)
+        limit = MAX_AMOUNT.get(unit)
+        if limit is not None and amount is not None and amount > limit:
+            return f"At most {limit} {DurationUnit(unit).label} (365 days)."
+        return ""
 
     def target(self, kind: str) -> tuple[int, str]:
         return getattr(self, f"{kind}_amount"), getattr(self, f"{kind}_unit")

@@ -12,6 +12,7 @@ from handoff.models import (
     Mql,
     OutOfOffice,
     RoutingRule,
+    SLA_KINDS_WITH_TARGETS,
     SlaClock,
     SlaPolicy,
     Team,
@@ -262,6 +263,19 @@ class SlaPolicySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"team": ["A policy for this team and scoring model exists already."]}
             )
+        values = {
+            name: data.get(name, getattr(self.instance, name, None))
+            for kind in SLA_KINDS_WITH_TARGETS
+            for name in (f"{kind}_amount", f"{kind}_unit")
+        }
+        policy = SlaPolicy(**{name: v for name, v in values.items() if v is not None})
+        errors = {
+            f"{kind}_amount": [policy.target_error(kind)]
+            for kind in SLA_KINDS_WITH_TARGETS
+            if policy.target_error(kind)
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
         return data
 
 

@@ -1,6 +1,7 @@
 """SLA policies and clocks: which policy applies, when a clock is at risk and due, starting
 and stopping clocks (and keeping Mql.next_due_at, the queue's order, in step)."""
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -9,7 +10,17 @@ from django.db.models import OuterRef, Q, Subquery
 
 from core.exceptions import DomainError
 from handoff.business_time import BusinessCalendar
-from handoff.models import DurationUnit, Mql, SlaClock, SlaPolicy, Team
+from handoff.models import (
+    MAX_AMOUNT,
+    MAX_SLA_DAYS,
+    DurationUnit,
+    Mql,
+    SlaClock,
+    SlaPolicy,
+    Team,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def policy_for(*, team_id: int | None, scoring_model_id: int | None) -> SlaPolicy:
@@ -37,9 +48,32 @@ def calendar_for(team: Team | None) -> BusinessCalendar:
 def clock_times(
     *, policy: SlaPolicy, kind: str, start: datetime, calendar: BusinessCalendar
 ) -> tuple[datetime, datetime]:
-    """(at_risk_at, due_at) of a clock of `kind` started at `start`."""
+    """(at_risk_at, due_at) of a clock of `kind` started at `start`.
+
+    A target beyond the bounds (a row stored before they existed, or forced in) is capped at
+    365 days, and one the calendar cannot reach (a date past year 9999) falls back to 365 real
+    days, both logged: a clock must never stop a contact from becoming an MQL.
+    """
     amount, unit = policy.target(kind)
-    share = policy.at_risk_share
+    limit = MAX_AMOUNT.get(unit, MAX_AMOUNT[DurationUnit.BUSINESS_DAYS])
+    if amount > limit:
+        logger.warning("SLA policy %s: %s target %s %s capped", policy.pk, kind, amount, unit)
+        amount = limit
+    try:
+        return _clock_times(
+            amount=amount, unit=unit, share=policy.at_risk_share, start=start, calendar=calendar
+        )
+    except OverflowError as error:
+        logger.warning(
+            "SLA policy %s: %s clock falls back to 365 days (%s)", policy.pk, kind, error
+        )
+        span = timedelta(days=MAX_SLA_DAYS)
+        return start + span * policy.at_risk_share, start + span
+
+
+def _clock_times(
+    *, amount: int, unit: str, share: float, start: datetime, calendar: BusinessCalendar
+) -> tuple[datetime, datetime]:
     if unit in (DurationUnit.MINUTES, DurationUnit.HOURS):
         span = (
             timedelta(minutes=amount) if unit == DurationUnit.MINUTES else timedelta(hours=amount)

@@ -1,0 +1,90 @@
+"""SLA policies within bounds, at-risk notices, waived breaches."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError, connection
+
+from handoff.business_time import BusinessCalendar
+from handoff.models import DurationUnit, Mql, SlaClock, SlaKind, SlaPolicy
+from handoff.services import clock_times
+from leads.models import LifecycleStage
+from leads.services import stage_change
+from tests.factories import ContactFactory
+
+MONDAY = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+POLICIES = "/api/v1/sla/policies/"
+
+
+def test_a_policy_beyond_365_days_is_refused_naming_the_field(api_as, admin_user, team):
+    payload = {
+        "name": "Forever",
+        "team": team.pk,
+        "delivery_amount": 24,
+        "delivery_unit": DurationUnit.HOURS,
+        "first_touch_amount": 2,
+        "first_touch_unit": DurationUnit.BUSINESS_DAYS,
+        "decision_amount": 2_000_000_000,
+        "decision_unit": DurationUnit.BUSINESS_DAYS,
+        "at_risk_share": 0.5,
+    }
+    response = api_as(admin_user).post(POLICIES, payload, format="json")
+
+    assert response.status_code == 400
+    assert "decision_amount" in response.json()
+    # 366 business days is refused, 365 is fine.
+    payload["decision_amount"] = 366
+    assert api_as(admin_user).post(POLICIES, payload, format="json").status_code == 400
+    payload["decision_amount"] = 365
+    assert api_as(admin_user).post(POLICIES, payload, format="json").status_code == 201
+
+
+def test_the_database_refuses_a_policy_beyond_365_days(db):
+    with pytest.raises(IntegrityError), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SlaPolicy._meta.db_table} SET decision_amount = 2000000000,"
+            " decision_unit = 'business_days'"
+        )
+
+
+def test_an_out_of_range_target_is_capped_instead_of_overflowing():
+    policy = SlaPolicy(
+        delivery_amount=2_000_000_000, delivery_unit=DurationUnit.BUSINESS_DAYS, at_risk_share=0.5
+    )
+    at_risk, due = clock_times(
+        policy=policy, kind=SlaKind.DELIVERY, start=MONDAY, calendar=BusinessCalendar.weekly()
+    )
+    assert MONDAY < at_risk < due <= MONDAY + timedelta(days=2 * 365)
+
+
+def test_a_calendar_overflow_falls_back_to_365_days():
+    # 365 business days from here run past the year 9999; 365 real days do not.
+    policy = SlaPolicy(delivery_amount=365, delivery_unit=DurationUnit.BUSINESS_DAYS)
+    start = datetime(9998, 11, 2, 10, 0, tzinfo=UTC)
+    at_risk, due = clock_times(
+        policy=policy, kind=SlaKind.DELIVERY, start=start, calendar=BusinessCalendar.weekly()
+    )
+    assert due == start + timedelta(days=365)
+
+
+@pytest.mark.django_db
+def test_an_out_of_range_stored_policy_does_not_break_moving_a_contact_to_mql(team, reps):
+    # The bounds' constraint is lifted, as for a row stored before it existed.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {SlaPolicy._meta.db_table}"
+            " DROP CONSTRAINT slapolicy_delivery_within_a_year"
+        )
+        cursor.execute(
+            f"UPDATE {SlaPolicy._meta.db_table} SET delivery_amount = 2000000000,"
+            " delivery_unit = 'business_days'"
+        )
+    contact = ContactFactory(lifecycle_stage=LifecycleStage.LEAD)
+
+    stage_change(
+        contact=contact, to_stage=LifecycleStage.MQL, reason="Scored", system="test", now=MONDAY
+    )
+
+    mql = Mql.objects.get(contact=contact)
+    delivery = SlaClock.objects.get(mql=mql, kind=SlaKind.DELIVERY)
+    assert delivery.due_at <= MONDAY + timedelta(days=2 * 365)
