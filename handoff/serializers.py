@@ -8,11 +8,11 @@ from rest_framework import serializers
 from core.exceptions import DomainError
 from handoff.business_time import BusinessCalendar, CalendarError
 from handoff.models import (
+    SLA_KINDS_WITH_TARGETS,
     Breach,
     Mql,
     OutOfOffice,
     RoutingRule,
-    SLA_KINDS_WITH_TARGETS,
     SlaClock,
     SlaPolicy,
     Team,

@@ -3,7 +3,6 @@
 import django.core.validators
 from django.db import migrations, models
 
-
 LIMITS = {
     "minutes": 365 * 24 * 60,
     "hours": 365 * 24,
