@@ -6,6 +6,7 @@ team's); actions also need the role's permission (403 without it). Sales' accept
 the reject reasons are feedback's (feedback/api.py), built on MqlActionApi and ConfigViewSet.
 """
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -280,6 +281,13 @@ class TeamViewSet(ConfigViewSet):
     queryset = Team.objects.prefetch_related("members")
     serializer_class = TeamSerializer
 
+    @transaction.atomic
+    def perform_update(self, serializer):
+        calendar_id = serializer.instance.calendar_id
+        team = serializer.save()
+        if team.calendar_id != calendar_id:
+            services.clocks_retime_for_team(team=team)
+
 
 class TeamMemberViewSet(ConfigViewSet):
     queryset = TeamMember.objects.select_related("team", "user").order_by("team__name", "id")
@@ -296,10 +304,22 @@ class SlaPolicyViewSet(ConfigViewSet):
     queryset = SlaPolicy.objects.order_by("id")
     serializer_class = SlaPolicySerializer
 
+    @transaction.atomic
+    def perform_create(self, serializer):
+        services.clocks_retime_for_policy(policy=serializer.save())
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        services.clocks_retime_for_policy(policy=serializer.save())
+
 
 class WorkCalendarViewSet(ConfigViewSet):
     queryset = WorkCalendar.objects.order_by("name", "id")
     serializer_class = WorkCalendarSerializer
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        services.clocks_retime_for_calendar(calendar=serializer.save())
 
 
 class OutOfOfficeViewSet(ConfigViewSet):

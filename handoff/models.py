@@ -148,6 +148,12 @@ class Mql(models.Model):
     status = models.CharField(max_length=10, choices=MqlStatus.choices, default=MqlStatus.OPEN)
     qualified_at = models.DateTimeField()
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    # The team its routing chose (a rule's, else the fallback team), even when nobody there
+    # could take it: its delivery clock runs on that team's policy and calendar, and its
+    # managers hear of a delivery breach.
+    routed_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
@@ -384,6 +390,8 @@ class SlaClock(models.Model):
     due_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was told it turned at risk (once; the breach scan does it).
+    at_risk_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -402,6 +410,30 @@ class SlaClock(models.Model):
         return f"{self.kind} clock of MQL {self.mql_id}, due {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class ClockChangeReason(models.TextChoices):
+    ROUTED = "routed", "Routed to a team"
+    TEAM_CHANGED = "team_changed", "Moved to another team"
+    CALENDAR_CHANGED = "calendar_changed", "Calendar changed"
+    POLICY_CHANGED = "policy_changed", "SLA policy changed"
+
+
+class ClockChange(models.Model):
+    """Append-only: a running clock's due time moved (written by clocks_retime only)."""
+
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="clock_changes")
+    kind = models.CharField(max_length=20, choices=SlaKind.choices)
+    old_due_at = models.DateTimeField()
+    new_due_at = models.DateTimeField()
+    reason = models.CharField(max_length=20, choices=ClockChangeReason.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} clock of MQL {self.mql_id}: {self.old_due_at} → {self.new_due_at}"
+
+
 class Breach(models.Model):
     """A clock that ran out, recorded once (one row per clock, whatever the schedulers do)."""
 
@@ -418,6 +450,12 @@ class Breach(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement = models.TextField(blank=True)
+    # Waived by a manager or admin: listed apart and left out of compliance figures.
+    waived_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waiver_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "breaches"

@@ -16,7 +16,16 @@ from handoff.services.breaches import (
     breach_acknowledge,
     breaches_record,
 )
-from handoff.services.clocks import calendar_for, clock_times, clocks_stop, policy_for
+from handoff.services.clocks import (
+    calendar_for,
+    clock_times,
+    clocks_retime,
+    clocks_retime_for_calendar,
+    clocks_retime_for_policy,
+    clocks_retime_for_team,
+    clocks_stop,
+    policy_for,
+)
 from handoff.services.mqls import (
     mqls_assign,
     mqls_open,
@@ -45,6 +54,10 @@ __all__ = [
     "breaches_record",
     "calendar_for",
     "clock_times",
+    "clocks_retime",
+    "clocks_retime_for_calendar",
+    "clocks_retime_for_policy",
+    "clocks_retime_for_team",
     "clocks_stop",
     "mql_can_act",
     "mql_require_open",

@@ -112,8 +112,9 @@ def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
         # (The WHERE also tells SQLite that ON CONFLICT is not part of the join.)
         return (
             f"INSERT INTO {Breach._meta.db_table} (clock_id, mql_id, policy_id, kind, team_id,"
-            " owner_id, due_at, breached_at, acknowledgement)"
-            " SELECT c.id, c.mql_id, c.policy_id, c.kind, m.team_id, m.owner_id, c.due_at, %s, ''"
+            " owner_id, due_at, breached_at, acknowledgement, waiver_reason)"
+            " SELECT c.id, c.mql_id, c.policy_id, c.kind, coalesce(m.team_id, m.routed_team_id),"
+            " m.owner_id, c.due_at, %s, '', ''"
             f" FROM {source} c JOIN {mql} m ON m.id = c.mql_id WHERE c.due_at <= %s"
             " ON CONFLICT (clock_id) DO NOTHING"
         )
