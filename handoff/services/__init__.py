@@ -15,6 +15,7 @@ from handoff.services.breaches import (
     BreachSummary,
     breach_acknowledge,
     breaches_record,
+    clocks_at_risk_notify,
 )
 from handoff.services.clocks import (
     calendar_for,
@@ -54,6 +55,7 @@ __all__ = [
     "breaches_record",
     "calendar_for",
     "clock_times",
+    "clocks_at_risk_notify",
     "clocks_retime",
     "clocks_retime_for_calendar",
     "clocks_retime_for_policy",

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from core.exceptions import ConflictError, DomainError
 from handoff.models import Breach, MemberRole, Mql, SlaClock, SlaKind, TeamMember
-from handoff.services.notifications import EMAIL_LINES, Notice, _mql_url, notifications_send
+from handoff.services.notifications import (
+    BATCH,
+    EMAIL_LINES,
+    Notice,
+    _mql_url,
+    notifications_send,
+    notify_many,
+)
 from leads.models import Contact
 
 if TYPE_CHECKING:
@@ -35,6 +42,41 @@ def breach_acknowledge(
         raise ConflictError("This breach was acknowledged already.")
     breach.refresh_from_db()
     return breach
+
+
+def clocks_at_risk_notify(*, now: datetime | None = None) -> int:
+    """Tell each owner, once, that a running clock of theirs turned at risk (the breach scan
+    calls it every minute). A clock is claimed with a conditional update of
+    at_risk_notified_at, so two scans tell nobody twice; a clock without an owner is marked
+    all the same. Returns how many clocks it claimed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = SlaClock.objects.select_for_update(skip_locked=True).filter(
+            stopped_at__isnull=True,
+            breached_at__isnull=True,
+            at_risk_notified_at__isnull=True,
+            at_risk_at__lte=now,
+            due_at__gt=now,
+        )
+        ids = list(due.values_list("pk", flat=True)[:BATCH])
+        SlaClock.objects.filter(pk__in=ids, at_risk_notified_at__isnull=True).update(
+            at_risk_notified_at=now
+        )
+        clocks = SlaClock.objects.filter(pk__in=ids).select_related("mql__owner", "mql__contact")
+        notify_many(
+            (
+                (
+                    c.mql.owner,
+                    f"SLA at risk: {SlaKind(c.kind).label} for {c.mql.contact},"
+                    f" due {timezone.localtime(c.due_at):%Y-%m-%d %H:%M}",
+                    c.mql,
+                )
+                for c in clocks.order_by("due_at", "pk")
+            ),
+            now=now,
+            subject="SLA clocks at risk",
+        )
+    return len(ids)
 
 
 def breaches_record(*, now: datetime | None = None) -> int:

@@ -3,11 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection
 
 from handoff.business_time import BusinessCalendar
-from handoff.models import DurationUnit, Mql, SlaClock, SlaKind, SlaPolicy
-from handoff.services import clock_times
+from handoff.models import DurationUnit, Mql, Notification, SlaClock, SlaKind, SlaPolicy
+from handoff.services import clock_times, mqls_assign, mqls_open
+from handoff.tasks import sla_scan
 from leads.models import LifecycleStage
 from leads.services import stage_change
 from tests.factories import ContactFactory
@@ -88,3 +90,29 @@ def test_an_out_of_range_stored_policy_does_not_break_moving_a_contact_to_mql(te
     mql = Mql.objects.get(contact=contact)
     delivery = SlaClock.objects.get(mql=mql, kind=SlaKind.DELIVERY)
     assert delivery.due_at <= MONDAY + timedelta(days=2 * 365)
+
+
+def assigned_mql(at: datetime) -> Mql:
+    contact = ContactFactory(lifecycle_stage=LifecycleStage.MQL)
+    [mql_id] = mqls_open(contact_ids=[contact.pk], now=at)
+    mqls_assign(mql_ids=[mql_id], now=at)
+    return Mql.objects.select_related("owner").get(pk=mql_id)
+
+
+def test_the_owner_hears_once_when_a_clock_turns_at_risk(team, reps):
+    mql = assigned_mql(MONDAY)
+    first_touch = SlaClock.objects.get(mql=mql, kind=SlaKind.FIRST_TOUCH)
+
+    with time_machine.travel(first_touch.at_risk_at - timedelta(minutes=1), tick=False):
+        sla_scan()
+    assert not Notification.objects.filter(message__startswith="SLA at risk").exists()
+
+    with time_machine.travel(first_touch.at_risk_at + timedelta(minutes=1), tick=False):
+        sla_scan()
+        sla_scan()  # a second scan (or a second scheduler) tells nobody again
+
+    [notice] = Notification.objects.filter(message__startswith="SLA at risk")
+    assert notice.user == mql.owner and notice.mql == mql
+    assert "First touch" in notice.message
+    first_touch.refresh_from_db()
+    assert first_touch.at_risk_notified_at == first_touch.at_risk_at + timedelta(minutes=1)
