@@ -46,6 +46,7 @@ from handoff.serializers import (
     TeamSerializer,
     TouchInputSerializer,
     TouchOutSerializer,
+    WaiveInputSerializer,
     WorkCalendarSerializer,
 )
 
@@ -186,6 +187,22 @@ class BreachAcknowledgeApi(generics.GenericAPIView):
         api_require(request.user, "handoff.change_breach")
         data = _valid(AcknowledgeInputSerializer, request.data)
         breach = services.breach_acknowledge(breach=breach, by=request.user, note=data["note"])
+        return Response(BreachSerializer(breach).data)
+
+
+@extend_schema(
+    summary="Waive a breach with a reason (the team's managers and admins)",
+    responses={200: BreachSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class BreachWaiveApi(generics.GenericAPIView):
+    serializer_class = WaiveInputSerializer
+    queryset = Mql.objects.none()
+
+    def post(self, request, pk: int):
+        breach = selectors.breach_get_for_user(user=request.user, pk=pk)
+        api_require(request.user, "handoff.change_breach")
+        data = _valid(WaiveInputSerializer, request.data)
+        breach = services.breach_waive(breach=breach, by=request.user, reason=data["reason"])
         return Response(BreachSerializer(breach).data)
 
 

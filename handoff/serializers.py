@@ -166,6 +166,7 @@ class BreachSerializer(serializers.ModelSerializer):
     team = serializers.CharField(source="team.name", allow_null=True, default=None)
     policy = serializers.CharField(source="policy.name")
     acknowledged_by = UserRefSerializer(allow_null=True)
+    waived_by = UserRefSerializer(allow_null=True)
 
     class Meta:
         model = Breach
@@ -182,11 +183,18 @@ class BreachSerializer(serializers.ModelSerializer):
             "acknowledged_by",
             "acknowledged_at",
             "acknowledgement",
+            "waived_by",
+            "waived_at",
+            "waiver_reason",
         ]
 
 
 class AcknowledgeInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
+
+
+class WaiveInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
 
 
 class ComplianceRowSerializer(serializers.Serializer):

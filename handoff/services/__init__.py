@@ -14,6 +14,7 @@ from handoff.services.acting import mql_can_act, mql_require_open, mql_settle, m
 from handoff.services.breaches import (
     BreachSummary,
     breach_acknowledge,
+    breach_waive,
     breaches_record,
     clocks_at_risk_notify,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "BreachSummary",
     "Notice",
     "breach_acknowledge",
+    "breach_waive",
     "breaches_record",
     "calendar_for",
     "clock_times",

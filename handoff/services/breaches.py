@@ -11,8 +11,10 @@ from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from core.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError, ForbiddenError
+from core.roles import is_admin
 from handoff.models import Breach, MemberRole, Mql, SlaClock, SlaKind, TeamMember
+from handoff.selectors import managed_team_ids
 from handoff.services.notifications import (
     BATCH,
     EMAIL_LINES,
@@ -40,6 +42,24 @@ def breach_acknowledge(
     )
     if done != 1:
         raise ConflictError("This breach was acknowledged already.")
+    breach.refresh_from_db()
+    return breach
+
+
+def breach_waive(*, breach: Breach, by: "User", reason: str, now: datetime | None = None) -> Breach:
+    """A manager of the breach's team, or an admin, waives it with a reason (once): it is
+    listed apart and left out of compliance figures."""
+    if not (is_admin(by) or (breach.team_id and breach.team_id in managed_team_ids(by))):
+        raise ForbiddenError("Only the team's managers and admins can waive a breach.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the breach is waived.", field="reason")
+    now = now or timezone.now()
+    done = Breach.objects.filter(pk=breach.pk, waived_at__isnull=True).update(
+        waived_by=by, waived_at=now, waiver_reason=reason[:2000]
+    )
+    if done != 1:
+        raise ConflictError("This breach was waived already.")
     breach.refresh_from_db()
     return breach
 

@@ -1,14 +1,25 @@
 """SLA policies within bounds, at-risk notices, waived breaches."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.db import IntegrityError, connection
 
+from core.exceptions import ForbiddenError
 from handoff.business_time import BusinessCalendar
-from handoff.models import DurationUnit, Mql, Notification, SlaClock, SlaKind, SlaPolicy
-from handoff.services import clock_times, mqls_assign, mqls_open
+from handoff.models import (
+    Breach,
+    DurationUnit,
+    Mql,
+    Notification,
+    SlaClock,
+    SlaKind,
+    SlaPolicy,
+)
+from handoff.services import breach_waive, breaches_record, clock_times, mqls_assign, mqls_open
 from handoff.tasks import sla_scan
 from leads.models import LifecycleStage
 from leads.services import stage_change
@@ -116,3 +127,69 @@ def test_the_owner_hears_once_when_a_clock_turns_at_risk(team, reps):
     assert "First touch" in notice.message
     first_touch.refresh_from_db()
     assert first_touch.at_risk_notified_at == first_touch.at_risk_at + timedelta(minutes=1)
+
+
+@pytest.fixture
+def breach(team, reps, team_manager):
+    mql = assigned_mql(MONDAY)
+    due = SlaClock.objects.get(mql=mql, kind=SlaKind.FIRST_TOUCH).due_at
+    assert breaches_record(now=due + timedelta(seconds=1)) == 1
+    return Breach.objects.get()
+
+
+def test_a_manager_of_the_team_waives_a_breach_with_a_reason(breach, team_manager, api_as):
+    url = f"/api/v1/sla/breaches/{breach.pk}/waive/"
+    client = api_as(team_manager)
+
+    assert client.post(url, {"reason": " "}, format="json").json().keys() == {"reason"}
+    with time_machine.travel(MONDAY + timedelta(days=5), tick=False):
+        response = client.post(url, {"reason": "Contact asked to wait"}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["waived_by"]["id"] == team_manager.pk
+    assert body["waiver_reason"] == "Contact asked to wait"
+    assert client.post(url, {"reason": "again"}, format="json").status_code == 409
+
+
+def test_only_the_teams_managers_and_admins_may_waive(breach, people, api_as):
+    url = f"/api/v1/sla/breaches/{breach.pk}/waive/"
+    payload = {"reason": "no"}
+    assert api_as(breach.owner).post(url, payload, format="json").status_code == 403
+    assert api_as(people["outsider"]).post(url, payload, format="json").status_code == 404
+    with pytest.raises(ForbiddenError):
+        breach_waive(breach=breach, by=people["outsider"], reason="not mine")
+    assert api_as(people["admin"]).post(url, payload, format="json").status_code == 200
+
+
+def test_waived_breaches_are_listed_apart_and_left_out_of_compliance(breach, team_manager, api_as):
+    client = api_as(team_manager)
+    since = "2026-05-01T00:00:00Z"
+    before = client.get(f"/api/v1/sla/compliance/?group=team&since={since}").json()
+    assert [row["breached"] for row in before] == [1]
+
+    breach_waive(breach=breach, by=team_manager, reason="Holiday mix-up")
+
+    assert client.get("/api/v1/sla/breaches/").json()["results"] == []
+    waived = client.get("/api/v1/sla/breaches/?waived=true").json()["results"]
+    assert [b["id"] for b in waived] == [breach.pk]
+    after = client.get(f"/api/v1/sla/compliance/?group=team&since={since}").json()
+    assert [row["breached"] for row in after] == [0]
+
+
+def test_the_breaches_page_waives_with_htmx_and_exports_the_waiver(breach, team_manager, client):
+    client.force_login(team_manager)
+    page = client.get("/sla/breaches/").content.decode()
+    assert 'class="inline-waive"' in page and 'id="waived-tab"' in page
+
+    response = client.post(
+        f"/sla/breaches/{breach.pk}/waive/", {"reason": "Duplicate lead"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert f'id="breach-{breach.pk}"' in response.content.decode()
+    assert "Duplicate lead" in client.get("/sla/breaches/?waived=true").content.decode()
+    export = client.get("/sla/breaches/export.csv?waived=true").content.decode()
+    [row] = list(csv.DictReader(io.StringIO(export)))
+    assert (row["waived_by"], row["waiver_reason"]) == (team_manager.username, "Duplicate lead")
+    assert row["waived_at"]
