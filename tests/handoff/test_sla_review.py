@@ -193,3 +193,14 @@ def test_the_breaches_page_waives_with_htmx_and_exports_the_waiver(breach, team_
     [row] = list(csv.DictReader(io.StringIO(export)))
     assert (row["waived_by"], row["waiver_reason"]) == (team_manager.username, "Duplicate lead")
     assert row["waived_at"]
+
+
+def test_the_policy_help_gives_the_rule_for_a_weekend_start():
+    saturday = datetime(2026, 6, 6, 11, 0, tzinfo=UTC)
+    calendar = BusinessCalendar.weekly()
+    help_text = SlaPolicy._meta.get_field("first_touch_amount").help_text
+
+    assert calendar.add_days(saturday, 2) == datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+    assert "2 business days from Saturday are Wednesday 09:00" in help_text
+    assert calendar.add(saturday, timedelta(hours=16)) == datetime(2026, 6, 9, 17, 0, tzinfo=UTC)
+    assert "16 business hours from Saturday are Tuesday 17:00" in help_text
