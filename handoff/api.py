@@ -37,6 +37,7 @@ from handoff.serializers import (
     BreachSerializer,
     BulkReassignInputSerializer,
     ComplianceRowSerializer,
+    MqlDetailSerializer,
     MqlSerializer,
     OutOfOfficeSerializer,
     ReassignInputSerializer,
@@ -87,7 +88,7 @@ class QueueApi(generics.ListAPIView):
 
 
 class MqlDetailApi(generics.RetrieveAPIView):
-    serializer_class = MqlSerializer
+    serializer_class = MqlDetailSerializer
     queryset = Mql.objects.none()
 
     def get_object(self):

@@ -10,6 +10,7 @@ from handoff.business_time import BusinessCalendar, CalendarError
 from handoff.models import (
     SLA_KINDS_WITH_TARGETS,
     Breach,
+    ClockChange,
     Mql,
     OutOfOffice,
     RoutingRule,
@@ -135,6 +136,22 @@ class MqlSerializer(serializers.ModelSerializer):
             }
             for e in events
         ]
+
+
+class ClockChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClockChange
+        fields = ["kind", "old_due_at", "new_due_at", "reason", "at"]
+
+
+class MqlDetailSerializer(MqlSerializer):
+    """One MQL: as in the queue, plus the team its routing chose and its clocks' re-timings."""
+
+    routed_team = serializers.CharField(source="routed_team.name", allow_null=True, default=None)
+    clock_changes = ClockChangeSerializer(many=True, read_only=True)
+
+    class Meta(MqlSerializer.Meta):
+        fields = [*MqlSerializer.Meta.fields, "routed_team", "clock_changes"]
 
 
 class TouchInputSerializer(serializers.Serializer):

@@ -109,6 +109,9 @@ def test_a_calendar_change_moves_running_clocks_and_records_it(
         after,
         ClockChangeReason.CALENDAR_CHANGED,
     )
+    detail = api_as(admin_user).get(f"/api/v1/mqls/{mql.pk}/").json()
+    assert detail["routed_team"] == berlin_team.name
+    assert [c["reason"] for c in detail["clock_changes"]] == ["calendar_changed"] * 2
     assert Mql.objects.get(pk=mql.pk).next_due_at == min(
         c.due_at for c in SlaClock.objects.filter(mql=mql, stopped_at=None)
     )
