@@ -263,6 +263,9 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStageEnum": "leads.models.LifecycleStage",
         "EventTypeEnum": "leads.models.EventType",
         "DurationUnitEnum": "handoff.models.DurationUnit",
+        "SlaKindEnum": "handoff.models.SlaKind",
+        "MqlStatusEnum": "handoff.models.MqlStatus",
+        "ClockChangeReasonEnum": "handoff.models.ClockChangeReason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

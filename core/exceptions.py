@@ -20,6 +20,12 @@ class DomainError(Exception):
         return {self.field or "detail": [self.message]} if self.field else {"detail": self.message}
 
 
+class ForbiddenError(DomainError):
+    """The user may see the object but not do this to it (403 in the API)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+
+
 class ConflictError(DomainError):
     """Somebody else changed the object first (409 in the API)."""
 

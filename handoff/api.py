@@ -6,6 +6,7 @@ team's); actions also need the role's permission (403 without it). Sales' accept
 the reject reasons are feedback's (feedback/api.py), built on MqlActionApi and ConfigViewSet.
 """
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -36,6 +37,7 @@ from handoff.serializers import (
     BreachSerializer,
     BulkReassignInputSerializer,
     ComplianceRowSerializer,
+    MqlDetailSerializer,
     MqlSerializer,
     OutOfOfficeSerializer,
     ReassignInputSerializer,
@@ -45,6 +47,7 @@ from handoff.serializers import (
     TeamSerializer,
     TouchInputSerializer,
     TouchOutSerializer,
+    WaiveInputSerializer,
     WorkCalendarSerializer,
 )
 
@@ -85,7 +88,7 @@ class QueueApi(generics.ListAPIView):
 
 
 class MqlDetailApi(generics.RetrieveAPIView):
-    serializer_class = MqlSerializer
+    serializer_class = MqlDetailSerializer
     queryset = Mql.objects.none()
 
     def get_object(self):
@@ -185,6 +188,22 @@ class BreachAcknowledgeApi(generics.GenericAPIView):
         api_require(request.user, "handoff.change_breach")
         data = _valid(AcknowledgeInputSerializer, request.data)
         breach = services.breach_acknowledge(breach=breach, by=request.user, note=data["note"])
+        return Response(BreachSerializer(breach).data)
+
+
+@extend_schema(
+    summary="Waive a breach with a reason (the team's managers and admins)",
+    responses={200: BreachSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
+class BreachWaiveApi(generics.GenericAPIView):
+    serializer_class = WaiveInputSerializer
+    queryset = Mql.objects.none()
+
+    def post(self, request, pk: int):
+        breach = selectors.breach_get_for_user(user=request.user, pk=pk)
+        api_require(request.user, "handoff.change_breach")
+        data = _valid(WaiveInputSerializer, request.data)
+        breach = services.breach_waive(breach=breach, by=request.user, reason=data["reason"])
         return Response(BreachSerializer(breach).data)
 
 
@@ -326,10 +345,22 @@ class SlaPolicyViewSet(ConfigViewSet):
     queryset = SlaPolicy.objects.order_by("id")
     serializer_class = SlaPolicySerializer
 
+    @transaction.atomic
+    def perform_create(self, serializer):
+        services.clocks_retime_for_policy(policy=serializer.save())
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        services.clocks_retime_for_policy(policy=serializer.save())
+
 
 class WorkCalendarViewSet(ConfigViewSet):
     queryset = WorkCalendar.objects.order_by("name", "id")
     serializer_class = WorkCalendarSerializer
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        services.clocks_retime_for_calendar(calendar=serializer.save())
 
 
 class OutOfOfficeViewSet(ConfigViewSet):

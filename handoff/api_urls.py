@@ -27,6 +27,7 @@ urlpatterns = [
         api.BreachAcknowledgeApi.as_view(),
         name="breach-acknowledge",
     ),
+    path("sla/breaches/<int:pk>/waive/", api.BreachWaiveApi.as_view(), name="breach-waive"),
     path("sla/compliance/", api.ComplianceApi.as_view(), name="compliance"),
     path("notifications/", api.NotificationListApi.as_view(), name="notifications"),
     path("notifications/read/", api.NotificationReadApi.as_view(), name="notifications-read"),

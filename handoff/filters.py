@@ -59,7 +59,17 @@ class BreachFilter(django_filters.FilterSet):
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
+    # Waived breaches are listed apart: only with waived=true.
+    waived = django_filters.BooleanFilter(method="filter_waived")
 
     class Meta:
         model = Breach
-        fields = ["team", "owner", "policy", "kind", "acknowledged"]
+        fields = ["team", "owner", "policy", "kind", "acknowledged", "waived"]
+
+    def filter_waived(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, also when the parameter is absent
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        waived = self.form.cleaned_data.get("waived")
+        return queryset.filter(waived_at__isnull=not waived)

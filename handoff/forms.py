@@ -68,6 +68,14 @@ class BulkReassignForm(ReassignForm):
         self.fields["mqls"].valid_value = lambda value: str(value).isdigit()
 
 
+class WaiveForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": "Why it does not count"}),
+        error_messages={"required": "Say why the breach is waived."},
+    )
+
+
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
         widget=forms.TextInput(attrs={"placeholder": "What was done about it"}),
@@ -126,6 +134,7 @@ class BreachPageFilter(BreachFilter):
         label="Acknowledged",
         widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
     )
+    waived = django_filters.BooleanFilter(method="filter_waived", widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
@@ -154,6 +155,12 @@ class Mql(models.Model):
     status = models.CharField(max_length=10, choices=MqlStatus.choices, default=MqlStatus.OPEN)
     qualified_at = models.DateTimeField()
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    # The team its routing chose (a rule's, else the fallback team), even when nobody there
+    # could take it: its delivery clock runs on that team's policy and calendar, and its
+    # managers hear of a delivery breach.
+    routed_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
@@ -272,6 +279,30 @@ class DurationUnit(models.TextChoices):
     BUSINESS_DAYS = "business_days", "business days"
 
 
+# The longest SLA target: 365 days, in each unit (business hours count as hours).
+MAX_SLA_DAYS = 365
+MAX_AMOUNT = {
+    DurationUnit.MINUTES: MAX_SLA_DAYS * 24 * 60,
+    DurationUnit.HOURS: MAX_SLA_DAYS * 24,
+    DurationUnit.BUSINESS_HOURS: MAX_SLA_DAYS * 24,
+    DurationUnit.BUSINESS_DAYS: MAX_SLA_DAYS,
+}
+SLA_KINDS_WITH_TARGETS = ("delivery", "first_touch", "decision")
+DURATION_HELP = (
+    "At most 365 days. Business days keep the time of day and start at the next opening, so "
+    "2 business days from Saturday are Wednesday 09:00; business hours count opening hours "
+    "only, so 16 business hours from Saturday are Tuesday 17:00 (with 09:00–17:00 hours)."
+)
+
+
+def _amount_within_bounds(kind: str) -> Q:
+    amount, unit = f"{kind}_amount", f"{kind}_unit"
+    return Q(
+        *(Q(**{unit: u, f"{amount}__lte": limit}) for u, limit in MAX_AMOUNT.items()),
+        _connector=Q.OR,
+    )
+
+
 class SlaPolicy(models.Model):
     """Targets for a team, a scoring model (segment), or everything (the default policy).
 
@@ -283,15 +314,27 @@ class SlaPolicy(models.Model):
     scoring_model = models.ForeignKey(
         "scoring.ScoringModel", null=True, blank=True, on_delete=models.CASCADE
     )
-    delivery_amount = models.PositiveIntegerField(default=24)
+    delivery_amount = models.PositiveIntegerField(
+        default=24,
+        validators=[MaxValueValidator(MAX_AMOUNT[DurationUnit.MINUTES])],
+        help_text=DURATION_HELP,
+    )
     delivery_unit = models.CharField(
         max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS
     )
-    first_touch_amount = models.PositiveIntegerField(default=2)
+    first_touch_amount = models.PositiveIntegerField(
+        default=2,
+        validators=[MaxValueValidator(MAX_AMOUNT[DurationUnit.MINUTES])],
+        help_text=DURATION_HELP,
+    )
     first_touch_unit = models.CharField(
         max_length=20, choices=DurationUnit.choices, default=DurationUnit.BUSINESS_DAYS
     )
-    decision_amount = models.PositiveIntegerField(default=5)
+    decision_amount = models.PositiveIntegerField(
+        default=5,
+        validators=[MaxValueValidator(MAX_AMOUNT[DurationUnit.MINUTES])],
+        help_text=DURATION_HELP,
+    )
     decision_unit = models.CharField(
         max_length=20, choices=DurationUnit.choices, default=DurationUnit.BUSINESS_DAYS
     )
@@ -310,10 +353,34 @@ class SlaPolicy(models.Model):
                 condition=Q(at_risk_share__gt=0, at_risk_share__lt=1),
                 name="slapolicy_at_risk_share_range",
             ),
+            *(
+                models.CheckConstraint(
+                    condition=_amount_within_bounds(kind), name=f"slapolicy_{kind}_within_a_year"
+                )
+                for kind in SLA_KINDS_WITH_TARGETS
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for kind in SLA_KINDS_WITH_TARGETS:
+            error = self.target_error(kind)
+            if error:
+                errors[f"{kind}_amount"] = error
+        if errors:
+            raise ValidationError(errors)
+
+    def target_error(self, kind: str) -> str:
+        """Why the target of `kind` is out of bounds, or ''."""
+        amount, unit = self.target(kind)
+        limit = MAX_AMOUNT.get(unit)
+        if limit is not None and amount is not None and amount > limit:
+            return f"At most {limit} {DurationUnit(unit).label} (365 days)."
+        return ""
 
     def target(self, kind: str) -> tuple[int, str]:
         return getattr(self, f"{kind}_amount"), getattr(self, f"{kind}_unit")
@@ -330,6 +397,8 @@ class SlaClock(models.Model):
     due_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was told it turned at risk (once; the breach scan does it).
+    at_risk_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -348,6 +417,30 @@ class SlaClock(models.Model):
         return f"{self.kind} clock of MQL {self.mql_id}, due {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class ClockChangeReason(models.TextChoices):
+    ROUTED = "routed", "Routed to a team"
+    TEAM_CHANGED = "team_changed", "Moved to another team"
+    CALENDAR_CHANGED = "calendar_changed", "Calendar changed"
+    POLICY_CHANGED = "policy_changed", "SLA policy changed"
+
+
+class ClockChange(models.Model):
+    """Append-only: a running clock's due time moved (written by clocks_retime only)."""
+
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="clock_changes")
+    kind = models.CharField(max_length=20, choices=SlaKind.choices)
+    old_due_at = models.DateTimeField()
+    new_due_at = models.DateTimeField()
+    reason = models.CharField(max_length=20, choices=ClockChangeReason.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} clock of MQL {self.mql_id}: {self.old_due_at} → {self.new_due_at}"
+
+
 class Breach(models.Model):
     """A clock that ran out, recorded once (one row per clock, whatever the schedulers do)."""
 
@@ -364,6 +457,12 @@ class Breach(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement = models.TextField(blank=True)
+    # Waived by a manager or admin: listed apart and left out of compliance figures.
+    waived_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waiver_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "breaches"

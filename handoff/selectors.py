@@ -118,6 +118,7 @@ def sla_compliance(*, user, group_by: str, since: datetime, until: datetime) -> 
         Q(stopped_at__gte=since, stopped_at__lt=until)
         | Q(breached_at__gte=since, breached_at__lt=until)
     )
+    clocks = clocks.exclude(breach__waived_at__isnull=False)  # waived: not counted at all
     scope = _scope(user, owner_field="mql__owner_id", team_field="mql__team_id")
     if scope is not None:
         clocks = clocks.filter(scope)

@@ -8,7 +8,9 @@ from rest_framework import serializers
 from core.exceptions import DomainError
 from handoff.business_time import BusinessCalendar, CalendarError
 from handoff.models import (
+    SLA_KINDS_WITH_TARGETS,
     Breach,
+    ClockChange,
     Mql,
     OutOfOffice,
     RoutingRule,
@@ -136,6 +138,22 @@ class MqlSerializer(serializers.ModelSerializer):
         ]
 
 
+class ClockChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClockChange
+        fields = ["kind", "old_due_at", "new_due_at", "reason", "at"]
+
+
+class MqlDetailSerializer(MqlSerializer):
+    """One MQL: as in the queue, plus the team its routing chose and its clocks' re-timings."""
+
+    routed_team = serializers.CharField(source="routed_team.name", allow_null=True, default=None)
+    clock_changes = ClockChangeSerializer(many=True, read_only=True)
+
+    class Meta(MqlSerializer.Meta):
+        fields = [*MqlSerializer.Meta.fields, "routed_team", "clock_changes"]
+
+
 class TouchInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=TouchKind.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
@@ -165,6 +183,7 @@ class BreachSerializer(serializers.ModelSerializer):
     team = serializers.CharField(source="team.name", allow_null=True, default=None)
     policy = serializers.CharField(source="policy.name")
     acknowledged_by = UserRefSerializer(allow_null=True)
+    waived_by = UserRefSerializer(allow_null=True)
 
     class Meta:
         model = Breach
@@ -181,11 +200,18 @@ class BreachSerializer(serializers.ModelSerializer):
             "acknowledged_by",
             "acknowledged_at",
             "acknowledgement",
+            "waived_by",
+            "waived_at",
+            "waiver_reason",
         ]
 
 
 class AcknowledgeInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
+
+
+class WaiveInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
 
 
 class ComplianceRowSerializer(serializers.Serializer):
@@ -262,6 +288,19 @@ class SlaPolicySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"team": ["A policy for this team and scoring model exists already."]}
             )
+        values = {
+            name: data.get(name, getattr(self.instance, name, None))
+            for kind in SLA_KINDS_WITH_TARGETS
+            for name in (f"{kind}_amount", f"{kind}_unit")
+        }
+        policy = SlaPolicy(**{name: v for name, v in values.items() if v is not None})
+        errors = {
+            f"{kind}_amount": [policy.target_error(kind)]
+            for kind in SLA_KINDS_WITH_TARGETS
+            if policy.target_error(kind)
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
         return data
 
 

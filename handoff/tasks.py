@@ -16,7 +16,9 @@ def mqls_assign(mql_ids: list[int]) -> int:
 
 @shared_task(**RETRY)
 def sla_scan() -> dict:
-    """Every minute (Celery beat): record newly breached clocks once, retry unassigned MQLs."""
+    """Every minute (Celery beat): record newly breached clocks once, tell owners of clocks
+    turned at risk once, retry unassigned MQLs."""
     breaches = services.breaches_record()
+    at_risk = services.clocks_at_risk_notify()
     assigned = services.mqls_unassigned_retry()
-    return {"breaches": breaches, "assigned": assigned}
+    return {"breaches": breaches, "at_risk": at_risk, "assigned": assigned}

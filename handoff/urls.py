@@ -15,5 +15,6 @@ urlpatterns = [
     path("sla/breaches/", views.breach_list, name="breaches"),
     path("sla/breaches/export.csv", views.breach_export, name="breaches-export"),
     path("sla/breaches/<int:pk>/acknowledge/", views.breach_acknowledge, name="breach-ack"),
+    path("sla/breaches/<int:pk>/waive/", views.breach_waive, name="breach-waive"),
     path("sla/compliance/", views.compliance, name="compliance"),
 ]

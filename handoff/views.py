@@ -26,6 +26,7 @@ from handoff.forms import (
     QueuePageFilter,
     ReassignForm,
     TouchForm,
+    WaiveForm,
 )
 from handoff.models import Mql, Notification
 from handoff.pages import mql_for_page, mql_page, mql_page_action, queue_rows
@@ -185,6 +186,11 @@ def breach_list(request):
         "can_acknowledge": request.user.has_perm("handoff.change_breach"),
         "sees_teams": _sees_teams(request.user),
         "ack_form": AcknowledgeForm(),
+        "waived": filterset.form.cleaned_data.get("waived")
+        if valid and filterset.is_bound
+        else False,
+        "can_waive": request.user.has_perm("handoff.change_breach")
+        and (is_admin(request.user) or bool(selectors.managed_team_ids(request.user))),
     }
     return page_render(request, list_template(request, "handoff/breach_list.html"), context)
 
@@ -203,6 +209,9 @@ CSV_COLUMNS = [
     "acknowledged_by",
     "acknowledged_at",
     "acknowledgement",
+    "waived_by",
+    "waived_at",
+    "waiver_reason",
 ]
 
 
@@ -232,6 +241,9 @@ def breach_export(request):
                 b.acknowledged_by.get_username() if b.acknowledged_by else "",
                 b.acknowledged_at.isoformat() if b.acknowledged_at else "",
                 b.acknowledgement,
+                b.waived_by.get_username() if b.waived_by else "",
+                b.waived_at.isoformat() if b.waived_at else "",
+                b.waiver_reason,
             ]
         )
     return response
@@ -258,6 +270,37 @@ def breach_acknowledge(request, pk: int):
         return redirect(back)
     context = {"breach": breach, "ack_form": form}
     return page_render(request, "handoff/breach_acknowledge.html", context, status=400)
+
+
+@require_POST
+def breach_waive(request, pk: int):
+    """The breaches page's waive form (htmx swaps the breach's row out; plain posts redirect)."""
+    page_require(request, "handoff.view_breach")
+    breach = selectors.breach_get_for_user(user=request.user, pk=pk)
+    page_require(request, "handoff.change_breach")
+    form = WaiveForm(request.POST)
+    back = request.POST.get("next") or ""
+    if not back.startswith("/sla/breaches/"):
+        back = "/sla/breaches/"
+    error = None
+    if form.is_valid():
+        try:
+            services.breach_waive(
+                breach=breach, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as failure:
+            error = failure
+    else:
+        error = DomainError(form.errors["reason"][0], field="reason")
+    if request.headers.get("HX-Request"):
+        if error is not None:
+            return HttpResponse(error.message, status=getattr(error, "status_code", 400))
+        return HttpResponse(f'<tr id="breach-{breach.pk}"><td colspan="8">Waived.</td></tr>')
+    if error is not None:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Breach of {breach.mql.contact} waived.")
+    return redirect(back)
 
 
 GROUPS = {"week": "Week", "team": "Team", "rep": "Rep"}

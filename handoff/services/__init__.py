@@ -18,9 +18,20 @@ from handoff.services.acting import mql_can_act, mql_require_open, mql_settle, m
 from handoff.services.breaches import (
     BreachSummary,
     breach_acknowledge,
+    breach_waive,
     breaches_record,
+    clocks_at_risk_notify,
 )
-from handoff.services.clocks import calendar_for, clock_times, clocks_stop, policy_for
+from handoff.services.clocks import (
+    calendar_for,
+    clock_times,
+    clocks_retime,
+    clocks_retime_for_calendar,
+    clocks_retime_for_policy,
+    clocks_retime_for_team,
+    clocks_stop,
+    policy_for,
+)
 from handoff.services.locking import mqls_lock
 from handoff.services.mqls import (
     mqls_assign,
@@ -55,9 +66,15 @@ __all__ = [
     "BreachSummary",
     "Notice",
     "breach_acknowledge",
+    "breach_waive",
     "breaches_record",
     "calendar_for",
     "clock_times",
+    "clocks_at_risk_notify",
+    "clocks_retime",
+    "clocks_retime_for_calendar",
+    "clocks_retime_for_policy",
+    "clocks_retime_for_team",
     "clocks_stop",
     "mql_can_act",
     "mql_require_open",

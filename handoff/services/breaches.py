@@ -11,9 +11,18 @@ from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from core.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError, ForbiddenError
+from core.roles import is_admin
 from handoff.models import Breach, MemberRole, Mql, SlaClock, SlaKind, TeamMember
-from handoff.services.notifications import EMAIL_LINES, Notice, _mql_url, notifications_send
+from handoff.selectors import managed_team_ids
+from handoff.services.notifications import (
+    BATCH,
+    EMAIL_LINES,
+    Notice,
+    _mql_url,
+    notifications_send,
+    notify_many,
+)
 from leads.models import Contact
 
 if TYPE_CHECKING:
@@ -35,6 +44,59 @@ def breach_acknowledge(
         raise ConflictError("This breach was acknowledged already.")
     breach.refresh_from_db()
     return breach
+
+
+def breach_waive(*, breach: Breach, by: "User", reason: str, now: datetime | None = None) -> Breach:
+    """A manager of the breach's team, or an admin, waives it with a reason (once): it is
+    listed apart and left out of compliance figures."""
+    if not (is_admin(by) or (breach.team_id and breach.team_id in managed_team_ids(by))):
+        raise ForbiddenError("Only the team's managers and admins can waive a breach.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the breach is waived.", field="reason")
+    now = now or timezone.now()
+    done = Breach.objects.filter(pk=breach.pk, waived_at__isnull=True).update(
+        waived_by=by, waived_at=now, waiver_reason=reason[:2000]
+    )
+    if done != 1:
+        raise ConflictError("This breach was waived already.")
+    breach.refresh_from_db()
+    return breach
+
+
+def clocks_at_risk_notify(*, now: datetime | None = None) -> int:
+    """Tell each owner, once, that a running clock of theirs turned at risk (the breach scan
+    calls it every minute). A clock is claimed with a conditional update of
+    at_risk_notified_at, so two scans tell nobody twice; a clock without an owner is marked
+    all the same. Returns how many clocks it claimed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = SlaClock.objects.select_for_update(skip_locked=True).filter(
+            stopped_at__isnull=True,
+            breached_at__isnull=True,
+            at_risk_notified_at__isnull=True,
+            at_risk_at__lte=now,
+            due_at__gt=now,
+        )
+        ids = list(due.values_list("pk", flat=True)[:BATCH])
+        SlaClock.objects.filter(pk__in=ids, at_risk_notified_at__isnull=True).update(
+            at_risk_notified_at=now
+        )
+        clocks = SlaClock.objects.filter(pk__in=ids).select_related("mql__owner", "mql__contact")
+        notify_many(
+            (
+                (
+                    c.mql.owner,
+                    f"SLA at risk: {SlaKind(c.kind).label} for {c.mql.contact},"
+                    f" due {timezone.localtime(c.due_at):%Y-%m-%d %H:%M}",
+                    c.mql,
+                )
+                for c in clocks.order_by("due_at", "pk")
+            ),
+            now=now,
+            subject="SLA clocks at risk",
+        )
+    return len(ids)
 
 
 def breaches_record(*, now: datetime | None = None) -> int:
@@ -112,8 +174,9 @@ def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
         # (The WHERE also tells SQLite that ON CONFLICT is not part of the join.)
         return (
             f"INSERT INTO {Breach._meta.db_table} (clock_id, mql_id, policy_id, kind, team_id,"
-            " owner_id, due_at, breached_at, acknowledgement)"
-            " SELECT c.id, c.mql_id, c.policy_id, c.kind, m.team_id, m.owner_id, c.due_at, %s, ''"
+            " owner_id, due_at, breached_at, acknowledgement, waiver_reason)"
+            " SELECT c.id, c.mql_id, c.policy_id, c.kind, coalesce(m.team_id, m.routed_team_id),"
+            " m.owner_id, c.due_at, %s, '', ''"
             f" FROM {source} c JOIN {mql} m ON m.id = c.mql_id WHERE c.due_at <= %s"
             " ON CONFLICT (clock_id) DO NOTHING"
         )

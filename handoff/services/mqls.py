@@ -15,6 +15,7 @@ from core.roles import is_admin
 from handoff.models import (
     AssignedBy,
     Assignment,
+    ClockChangeReason,
     MemberRole,
     Mql,
     MqlStatus,
@@ -30,6 +31,7 @@ from handoff.services.clocks import (
     _clock,
     _next_due_refresh,
     calendar_for,
+    clocks_retime,
     clocks_stop,
     policy_for,
 )
@@ -75,29 +77,45 @@ def mqls_open(*, contact_ids: Iterable[int], now: datetime | None = None) -> lis
             .exclude(clocks__kind=SlaKind.DELIVERY)
             .select_related("team")
         )
-        calendar = calendar_for(None)
-        policies = {
-            model_id: policy_for(team_id=None, scoring_model_id=model_id)
-            for model_id in {mql.scoring_model_id for mql in fresh}
-        }
-        SlaClock.objects.bulk_create(
-            [
-                _clock(
-                    mql=mql,
-                    kind=SlaKind.DELIVERY,
-                    policy=policies[mql.scoring_model_id],
-                    start=mql.qualified_at,
-                    calendar=calendar,
-                )
-                for mql in fresh
-            ],
-            ignore_conflicts=True,
-        )
+        SlaClock.objects.bulk_create(_delivery_clocks(fresh), ignore_conflicts=True)
         fresh_ids = [m.pk for m in fresh]
         _next_due_refresh(fresh_ids)
         if fresh_ids:
             transaction.on_commit(lambda: tasks.mqls_assign.delay(fresh_ids))
     return fresh_ids
+
+
+def _delivery_clocks(mqls: list[Mql]) -> list[SlaClock]:
+    """Route the MQLs (Mql.routed_team) and build their delivery clocks on the routed team's
+    policy and calendar, from qualification."""
+    if not mqls:
+        return []
+    routes = mqls_route(mqls=mqls)
+    by_team: dict[int | None, list[int]] = {}
+    for mql in mqls:
+        mql.routed_team = routes[mql.pk][0]
+        by_team.setdefault(mql.routed_team_id, []).append(mql.pk)
+    for team_id, ids in by_team.items():
+        Mql.objects.filter(pk__in=ids).update(routed_team_id=team_id)
+    policies: dict[tuple, object] = {}
+    calendars: dict[int | None, object] = {}
+    clocks = []
+    for mql in mqls:
+        key = (mql.routed_team_id, mql.scoring_model_id)
+        if key not in policies:
+            policies[key] = policy_for(team_id=key[0], scoring_model_id=key[1])
+        if key[0] not in calendars:
+            calendars[key[0]] = calendar_for(mql.routed_team)
+        clocks.append(
+            _clock(
+                mql=mql,
+                kind=SlaKind.DELIVERY,
+                policy=policies[key],
+                start=mql.qualified_at,
+                calendar=calendars[key[0]],
+            )
+        )
+    return clocks
 
 
 def _new_mql(contact_id: int, score: ContactScore | None, now: datetime) -> Mql:
@@ -170,8 +188,21 @@ def mqls_assign(*, mql_ids: Iterable[int], now: datetime | None = None) -> int:
     assigned = 0
     for mql in mqls:  # the batch that just qualified, not all contacts
         team, rule = mqls_route(mqls=[mql])[mql.pk]
+        _routed_team_set(mql=mql, team=team, now=now)
         assigned += _assign_one(mql=mql, team=team, rule=rule, now=now)
     return assigned
+
+
+@transaction.atomic
+def _routed_team_set(*, mql: Mql, team: Team | None, now: datetime) -> None:
+    """Routing chose `team` (rules may have changed since it opened): its delivery clock runs
+    on that team's policy and calendar."""
+    team_id = team.pk if team else None
+    if mql.routed_team_id == team_id:
+        return
+    Mql.objects.filter(pk=mql.pk).update(routed_team_id=team_id)
+    mql.routed_team = team
+    clocks_retime(mql_ids=[mql.pk], reason=ClockChangeReason.ROUTED, now=now)
 
 
 def mqls_unassigned_retry(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -338,6 +369,8 @@ def _reassign(*, mqls: list[Mql], owner: "User", by: "User", team_ids, now, note
                 )
             if mql.owner_id is None:  # never assigned: its work clocks start now
                 _work_clocks_start(mql=mql, team=Team.objects.get(pk=team_id), now=now)
+            elif mql.team_id != team_id:  # another team's policy and calendar time it now
+                clocks_retime(mql_ids=[mql.pk], reason=ClockChangeReason.TEAM_CHANGED, now=now)
             Assignment.objects.create(
                 mql=mql,
                 team_id=team_id,

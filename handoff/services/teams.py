@@ -16,6 +16,7 @@ from core.exceptions import ConflictError, DomainError
 from core.roles import is_admin
 from handoff.models import MemberRole, Team, TeamMember
 from handoff.selectors import managed_team_ids
+from handoff.services.clocks import clocks_retime_for_team
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -44,11 +45,17 @@ def team_create(*, by: "User", **fields) -> Team:
     return _save(Team(**fields))
 
 
+@transaction.atomic
 def team_update(*, team: Team, by: "User", **fields) -> Team:
+    """Admins change a team; another calendar re-times its MQLs' running clocks."""
     _require_admin(by, "change a team")
+    calendar_id = team.calendar_id
     for name, value in fields.items():
         setattr(team, name, value)
-    return _save(team)
+    team = _save(team)
+    if team.calendar_id != calendar_id:
+        clocks_retime_for_team(team=team)
+    return team
 
 
 def team_delete(*, team: Team, by: "User") -> None:

@@ -8,7 +8,7 @@ from core.roles import sync_roles
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("handoff", "0006_mql_closed_by_change"),
+        ("handoff", "0007_sla_retime_waive_at_risk_bounds"),
     ]
 
     operations = [
