@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = "LeadBridge core"
 
     def ready(self) -> None:
-        from core import statement_timeout  # noqa: F401  (notes each session's limit)
+        from core import checks, statement_timeout  # noqa: F401  (registered on import)
         from core.schedules import periodic_tasks_sync_after_migrate
 
         # Once per migrate: post_migrate is sent for each app with models, and core has none.
