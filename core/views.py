@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
@@ -65,6 +66,7 @@ def not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+@csrf_exempt  # as every API view: a JSON 404 for any method, not a CSRF page
 @login_not_required
 def api_not_found(request, *args, **kwargs):
     """The last route under /api/: no route matched, so the answer is a JSON 404 even where

@@ -148,6 +148,17 @@ def test_a_path_no_route_matches_is_a_json_404(api_as, rep, path, debug, setting
     assert response.json() == {"detail": "Not found."}
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_to_a_path_no_route_matches_is_a_json_404_not_a_csrf_page(rep, method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(rep)  # a browser's session cookie, as schemathesis sends it back
+    response = getattr(client, method)("/api/v1/out-of-office/0.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
 def test_a_path_without_its_closing_slash_says_so(api_as, rep):
     response = api_as(rep).get("/api/v1/contacts")
     assert response.status_code == 404
