@@ -117,11 +117,17 @@ elif env_bool("DB_PREPARED_STATEMENTS", True):
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # Sessions open under the web limit, so a request pays no query to set it (the middleware and
 # each task change it only when theirs differs); management commands other than runserver (bulk
-# loads, migrations) keep the server's default.
+# loads, migrations) keep the server's default. Behind a pooler that refuses the `options`
+# startup parameter (pgbouncer without `ignore_startup_parameters = options`), set
+# DB_STATEMENT_TIMEOUT_ON_CONNECT=false: the middleware then sets it once per session.
 DB_CONNECT_STATEMENT_TIMEOUT = (
-    None if env_str("LEADBRIDGE_PROCESS") == "command" else DB_STATEMENT_TIMEOUT
+    DB_STATEMENT_TIMEOUT
+    if env_str("LEADBRIDGE_PROCESS") != "command"
+    and env_bool("DB_STATEMENT_TIMEOUT_ON_CONNECT", True)
+    and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+    else None
 )
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and DB_CONNECT_STATEMENT_TIMEOUT:
+if DB_CONNECT_STATEMENT_TIMEOUT is not None:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={DB_CONNECT_STATEMENT_TIMEOUT}s"
     )

@@ -32,3 +32,27 @@ def test_sessions_open_under_the_web_limit_but_commands_keep_the_servers():
         check=True,
     ).stdout.split()[-1]
     assert out == "0"
+
+
+def test_behind_a_pooler_sessions_open_without_the_option():
+    """DB_STATEMENT_TIMEOUT_ON_CONNECT=false: no `options` at connect (the middleware sets it)."""
+    import os
+    import subprocess
+    import sys
+
+    show = "from django.conf import settings as s; "
+    show += "print(s.DB_CONNECT_STATEMENT_TIMEOUT, 'options' in s.DATABASES['default']['OPTIONS'])"
+    env = {**os.environ, "DEBUG": "true", "SECRET_KEY": "test-only"}
+    env.update(LEADBRIDGE_PROCESS="web", DB_STATEMENT_TIMEOUT_ON_CONNECT="false")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup(); {show}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-2:]
+    assert out == ["None", "False"]
