@@ -1,5 +1,6 @@
 """The project's one domain exception, turned into a clear message by pages and the API alike."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -41,4 +42,7 @@ def api_exception_handler(exc, context):
         return Response(exc.as_dict(), status=exc.status_code)
     if is_lock_conflict(exc):
         return Response({"detail": CONFLICT_MESSAGE}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        # Django's own limits on a request body (DATA_UPLOAD_MAX_*): a 400 that says which.
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     return exception_handler(exc, context)

@@ -159,6 +159,16 @@ def test_a_write_to_a_path_no_route_matches_is_a_json_404_not_a_csrf_page(rep, m
     assert response["Content-Type"] == "application/json"
 
 
+def test_a_form_body_past_djangos_field_limit_is_a_json_400(api_as, manager, settings):
+    settings.DEBUG = True  # Django's debug page for it is HTML: the API's answer stays JSON
+    fields = "&".join(f"mqls={i}" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = api_as(manager).post(
+        "/api/v1/mqls/reassign/", fields, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
+
+
 def test_a_path_without_its_closing_slash_says_so(api_as, rep):
     response = api_as(rep).get("/api/v1/contacts")
     assert response.status_code == 404
