@@ -1,9 +1,9 @@
 """The database beneath the services: lock conflicts between transactions, and planner statistics.
 
-Lock conflicts (a deadlock, a serialization failure, a lock not granted): services take their row locks in one order (handoff.services.locking), so two of them should
-never deadlock; when PostgreSQL still refuses a transaction for one of these reasons,
-`retry_lock_conflicts` runs it again a few times and then raises ConflictError (a 409), never
-a 500. Whatever escapes a service is answered 409 too: the API's exception handler and
+Lock conflicts (a deadlock, a serialization failure, a lock not granted): services take their
+row locks in one order (handoff.services.locking), so two of them should never deadlock; when
+PostgreSQL still refuses a transaction for one of these reasons, `retry_lock_conflicts` runs it
+again a few times and then raises ConflictError (a 409), never a 500. Whatever escapes a service is answered 409 too: the API's exception handler and
 core.middleware.RefusedMiddleware for pages.
 
 Planner statistics for tables just filled in bulk: PostgreSQL plans from the statistics ANALYZE

@@ -1,10 +1,8 @@
 """Pages answer a lock conflict that reached the view (a deadlock, a serialization failure, a
 refused lock) with a 409 page that says what happened, never a bare 500."""
 
-from django.http import JsonResponse
-from django.template.response import TemplateResponse
-
 from core.db import CONFLICT_MESSAGE, is_lock_conflict
+from core.http import refusal
 
 
 class RefusedMiddleware:
@@ -17,9 +15,4 @@ class RefusedMiddleware:
     def process_exception(self, request, exception):
         if not is_lock_conflict(exception):
             return None
-        if request.path.startswith("/api/"):
-            return JsonResponse({"detail": CONFLICT_MESSAGE}, status=409)
-        response = TemplateResponse(
-            request, "refused.html", {"message": CONFLICT_MESSAGE}, status=409
-        )
-        return response.render()
+        return refusal(request, message=CONFLICT_MESSAGE, status=409, template="refused.html")

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
-from django.http import JsonResponse
-from django.template.response import TemplateResponse
+
+from core.http import refusal
 
 
 def statement_timeout_set(*, seconds: int) -> None:
@@ -64,7 +64,4 @@ class StatementTimeoutMiddleware:
             f"The request took longer than the server allows ({settings.DB_STATEMENT_TIMEOUT} s "
             "for one database statement) and was stopped. Narrow the filters or try again later."
         )
-        if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=503)
-        response = TemplateResponse(request, "503.html", {"message": message}, status=503)
-        return response.render()
+        return refusal(request, message=message, status=503, template="503.html")

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from core.http import is_api
 from core.tokens import api_token_create, api_token_revoke, api_tokens_for_user
 
 
@@ -54,14 +55,10 @@ def api_docs(request):
     return _swagger(request)
 
 
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
 def not_found(request, exception):
     """The API answers JSON everywhere, a path that matches no route (`/api/v1/contacts/x/`)
     included; pages keep Django's 404 page."""
-    if _is_api(request):
+    if is_api(request):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)
 
@@ -83,6 +80,6 @@ def api_not_found(request, *args, **kwargs):
 
 
 def server_error(request):
-    if _is_api(request):
+    if is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
