@@ -36,14 +36,13 @@ def breach_acknowledge(
     note = (note or "").strip()
     if not note:
         raise DomainError("Say what was done about it.", field="note")
-    now = now or timezone.now()
-    done = Breach.objects.filter(pk=breach.pk, acknowledged_at__isnull=True).update(
-        acknowledged_by=by, acknowledged_at=now, acknowledgement=note[:2000]
+    return _breach_mark_once(
+        breach,
+        "acknowledged",
+        acknowledged_by=by,
+        acknowledged_at=now or timezone.now(),
+        acknowledgement=note[:2000],
     )
-    if done != 1:
-        raise ConflictError("This breach was acknowledged already.")
-    breach.refresh_from_db()
-    return breach
 
 
 def breach_waive(*, breach: Breach, by: "User", reason: str, now: datetime | None = None) -> Breach:
@@ -54,12 +53,17 @@ def breach_waive(*, breach: Breach, by: "User", reason: str, now: datetime | Non
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the breach is waived.", field="reason")
-    now = now or timezone.now()
-    done = Breach.objects.filter(pk=breach.pk, waived_at__isnull=True).update(
-        waived_by=by, waived_at=now, waiver_reason=reason[:2000]
+    return _breach_mark_once(
+        breach, "waived", waived_by=by, waived_at=now or timezone.now(), waiver_reason=reason[:2000]
     )
-    if done != 1:
-        raise ConflictError("This breach was waived already.")
+
+
+def _breach_mark_once(breach: Breach, done: str, **fields) -> Breach:
+    """Write `fields` if the breach is not `done` yet (its `<done>_at` is empty), with one
+    conditional update, so two managers at once cannot both do it; the second gets a 409."""
+    marked = Breach.objects.filter(pk=breach.pk, **{f"{done}_at__isnull": True}).update(**fields)
+    if marked != 1:
+        raise ConflictError(f"This breach was {done} already.")
     breach.refresh_from_db()
     return breach
 
