@@ -152,9 +152,23 @@ class ModelVersion(models.Model):
 
 
 class ScoreFields(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
-    model = models.ForeignKey(ScoringModel, on_delete=models.CASCADE, related_name="+")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    """A score's columns. The three references have no database constraint and no index of
+    their own: only the engine writes these rows, from the contacts it has just read and the
+    version it holds locked (FOR KEY SHARE, once per chunk) for the statement, so the per-row
+    foreign-key checks (a third of a full rescore's write) would prove nothing; the tables'
+    own indexes cover the lookups. model_delete deletes a model's scores before its versions."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    model = models.ForeignKey(
+        ScoringModel, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     fit = models.FloatField()
     engagement = models.FloatField()
     total = models.FloatField()
@@ -197,7 +211,8 @@ class ScoreHistory(ScoreFields):
     class Meta:
         ordering = ["recorded_at", "id"]
         indexes = [
-            models.Index(fields=["contact", "model", "recorded_at"], name="scorehistory_trend")
+            models.Index(fields=["contact", "model", "recorded_at"], name="scorehistory_trend"),
+            models.Index(fields=["model"], name="scorehistory_model"),  # model_delete
         ]
 
 

@@ -335,7 +335,9 @@ def model_update_with_rules(
 def model_delete(*, model: ScoringModel) -> None:
     """Delete a model with its draft, versions, scores and score history."""
     with transaction.atomic():
-        # Scores protect the versions that produced them: they go first (one DELETE each).
+        # Locking the versions first waits for any chunk writing under one of them and stops
+        # later ones (see scoring.engine.run): no score can appear after its model is gone.
+        list(ModelVersion.objects.select_for_update().filter(model=model).values_list("pk"))
         ContactScore.objects.filter(model=model).delete()
         ScoreHistory.objects.filter(model=model).delete()
         ScoringModel.objects.filter(pk=model.pk).delete()

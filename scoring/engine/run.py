@@ -135,7 +135,14 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool
         f"{c} = excluded.{c}"
         for c in ("model_version_id", *SCORE_COLUMNS, "breakdown", "scored_at")
     )
-    sql = Sql(f"WITH s AS MATERIALIZED ({query.text}),", list(query.params))
+    # The version is held (FOR KEY SHARE) for the statement in place of per-row foreign-key
+    # checks: model_delete locks its versions first, so a chunk either finishes before the
+    # delete starts or finds the version gone and writes nothing.
+    sql = Sql(
+        f"WITH v AS (SELECT 1 FROM {ModelVersion._meta.db_table} WHERE id = %s FOR KEY SHARE),",
+        [Slot("version")],
+    )
+    sql.add(f" s AS MATERIALIZED ({query.text}),", list(query.params))
     sql.add(
         f" cur AS MATERIALIZED (SELECT cs.id, cs.contact_id, cs.model_version_id, cs.breakdown,"
         f" {', '.join(f'cs.{c}' for c in SCORE_COLUMNS)} FROM {cs} cs"
@@ -145,8 +152,8 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool
     sql.add(
         f" d AS MATERIALIZED (SELECT s.*, ({score_changed}) AS score_changed,"
         " (s.mql_eligible AND (cur.id IS NULL OR NOT cur.mql_eligible)) AS newly"
-        " FROM s LEFT JOIN cur ON cur.contact_id = s.contact_id"
-        f" WHERE {score_changed} OR cur.model_version_id <> %s OR cur.breakdown <> s.breakdown),",
+        " FROM s LEFT JOIN cur ON cur.contact_id = s.contact_id WHERE EXISTS (SELECT 1 FROM v)"
+        f" AND ({score_changed} OR cur.model_version_id <> %s OR cur.breakdown <> s.breakdown)),",
         [Slot("version")],
     )
     sql.add(

@@ -9,7 +9,6 @@ behind it, each in its own thread and connection; then it lets go.
 import threading
 import time
 
-import psycopg
 import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
@@ -20,44 +19,14 @@ from handoff.models import MemberRole, Mql, MqlStatus
 from handoff.services import mqls_assign, mqls_open
 from leads.models import Contact, LifecycleStage
 from tests.factories import ContactFactory, TeamMemberFactory, user_with_role
+from tests.sessions import deadlocks as _deadlocks
+from tests.sessions import session as _session
+from tests.sessions import wait_for_waiters as _wait_for_waiters
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks of PostgreSQL"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _session(autocommit=False) -> psycopg.Connection:
-    s = connection.settings_dict
-    return psycopg.connect(
-        dbname=s["NAME"],
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        autocommit=autocommit,
-    )
-
-
-def _deadlocks(monitor) -> int:
-    monitor.execute("SELECT pg_stat_clear_snapshot()")
-    return monitor.execute(
-        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
-    ).fetchone()[0]
-
-
-def _wait_for_waiters(monitor, n: int) -> None:
-    """Until `n` sessions of this database wait for a lock."""
-    for _ in range(200):
-        monitor.execute("SELECT pg_stat_clear_snapshot()")
-        waiting = monitor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchone()[0]
-        if waiting >= n:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{n} sessions never queued for the lock")
 
 
 def _post_in_thread(user, path, payload, answers, key):

@@ -146,7 +146,7 @@ def test_one_contact_runs_as_a_prepared_statement_with_its_generic_plan(marketer
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE 'WITH s AS MATERIALIZED%%'"
+            " WHERE statement LIKE 'WITH v AS (SELECT 1 FROM scoring_modelversion%%'"
         )
         plans = cursor.fetchall()
     assert len(plans) == 1
