@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "scoring",
     "handoff",
     "feedback",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# The organisation's one currency (ISO 4217): every deal amount and spend is in it.
+LEADBRIDGE_CURRENCY = (env_str("LEADBRIDGE_CURRENCY", "USD") or "USD").upper()
 USE_I18N = True
 USE_TZ = True
 
