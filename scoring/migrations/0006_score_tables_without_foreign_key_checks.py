@@ -5,45 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0008_importjob_running_heartbeat_index'),
-        ('scoring', '0005_rescorechunk_claims_for_the_stall_scan'),
+        ("leads", "0008_importjob_running_heartbeat_index"),
+        ("scoring", "0005_rescorechunk_claims_for_the_stall_scan"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contactscore',
-            name='contact',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.contact'),
+            model_name="contactscore",
+            name="contact",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="leads.contact",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactscore',
-            name='model',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='scoring.scoringmodel'),
+            model_name="contactscore",
+            name="model",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="scoring.scoringmodel",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactscore',
-            name='model_version',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='scoring.modelversion'),
+            model_name="contactscore",
+            name="model_version",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="scoring.modelversion",
+            ),
         ),
         migrations.AlterField(
-            model_name='scorehistory',
-            name='contact',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.contact'),
+            model_name="scorehistory",
+            name="contact",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="leads.contact",
+            ),
         ),
         migrations.AlterField(
-            model_name='scorehistory',
-            name='model',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='scoring.scoringmodel'),
+            model_name="scorehistory",
+            name="model",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="scoring.scoringmodel",
+            ),
         ),
         migrations.AlterField(
-            model_name='scorehistory',
-            name='model_version',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='scoring.modelversion'),
+            model_name="scorehistory",
+            name="model_version",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="scoring.modelversion",
+            ),
         ),
         migrations.AddIndex(
-            model_name='scorehistory',
-            index=models.Index(fields=['model'], name='scorehistory_model'),
+            model_name="scorehistory",
+            index=models.Index(fields=["model"], name="scorehistory_model"),
         ),
     ]
