@@ -186,6 +186,12 @@ class Mql(models.Model):
     total = models.FloatField(null=True, blank=True)
     grade = models.CharField(max_length=1, blank=True)
     breakdown = models.JSONField(default=list, blank=True)
+    # Its attribution, frozen when it opened: the contact's source and campaign (how the lead
+    # was acquired: what campaign spend is matched with), and the campaign of the contact's
+    # latest campaign-tagged event before then (the last campaign that touched it).
+    source = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    touch_campaign = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = "MQL"

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
 
-from leads.models import Contact, StageChange
+from leads.models import ActivityEvent, Contact, StageChange
 
 
 def contacts_for_user(*, user) -> QuerySet[Contact]:
@@ -50,3 +51,22 @@ def stage_stays(*, contact: Contact) -> list[StageStay]:
         )
         for i, (stage, at) in enumerate(changes)
     ]
+
+
+def contacts_attribution(*, contact_ids, at: datetime) -> dict[int, tuple[str, str, str]]:
+    """For each contact, as of `at`: its source, its campaign (how it was acquired) and the
+    campaign of its latest event before `at` that names one (the last campaign that touched it).
+    One query; the last one is read over the contact's events newest first."""
+    touch = (
+        ActivityEvent.objects.filter(contact_id=OuterRef("pk"), occurred_at__lte=at)
+        .filter(properties__has_key="campaign")
+        .exclude(properties__campaign="")
+        .order_by("-occurred_at", "-id")
+        .values(value=KT("properties__campaign"))[:1]
+    )
+    rows = (
+        Contact.objects.filter(pk__in=list(contact_ids))
+        .annotate(touch=Subquery(touch))
+        .values_list("pk", "source", "campaign", "touch")
+    )
+    return {pk: (source, campaign, (touch or "")[:200]) for pk, source, campaign, touch in rows}

@@ -38,6 +38,7 @@ from handoff.services.clocks import (
 from handoff.services.locking import mqls_lock
 from handoff.services.notifications import _team_managers, notify
 from leads.models import Company, Contact
+from leads.selectors import contacts_attribution
 from scoring.engine.dialect import Dialect
 from scoring.engine.query import condition_sql
 from scoring.models import ContactScore
@@ -68,8 +69,10 @@ def mqls_open(*, contact_ids: Iterable[int], now: datetime | None = None) -> lis
                 "contact_id", flat=True
             )
         )
+        new = [c for c in ids if c not in open_already]
+        attribution = contacts_attribution(contact_ids=new, at=now)
         Mql.objects.bulk_create(
-            [_new_mql(c, scores.get(c), now) for c in ids if c not in open_already],
+            [_new_mql(c, scores.get(c), attribution.get(c), now) for c in new],
             ignore_conflicts=True,  # a concurrent run opened it first
         )
         fresh = list(
@@ -118,8 +121,12 @@ def _delivery_clocks(mqls: list[Mql]) -> list[SlaClock]:
     return clocks
 
 
-def _new_mql(contact_id: int, score: ContactScore | None, now: datetime) -> Mql:
+def _new_mql(
+    contact_id: int, score: ContactScore | None, attribution: tuple | None, now: datetime
+) -> Mql:
     mql = Mql(contact_id=contact_id, qualified_at=now)
+    if attribution is not None:
+        mql.source, mql.campaign, mql.touch_campaign = attribution
     if score is not None:
         mql.scoring_model_id, mql.model_version_id = score.model_id, score.model_version_id
         mql.fit, mql.engagement, mql.total = score.fit, score.engagement, score.total
