@@ -13,8 +13,10 @@ urlpatterns = [
     path("api/v1/", include("handoff.api_urls")),
     path("api/v1/", include("feedback.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
+    path("api/v1/", include("insights.api_urls")),
     path("import/", include("leads.imports.urls")),
     path("scoring/", include("scoring.urls")),
+    path("", include("insights.urls")),  # /insights/…
     path("", include("handoff.urls")),
     path("", include("feedback.urls")),  # /feedback/ and /queue/<pk>/accept/, …/reject/
     path("", include("scoring.rescore.urls")),  # /api/v1/rescore/… and /scoring/rescore/…
