@@ -4,6 +4,7 @@ from scoring.engine.query import Scope, scoring_query, window_start
 from scoring.engine.run import (
     ChunkStats,
     ContactResult,
+    compute_anchored,
     compute_chunk,
     contact_id_chunks,
     score_chunk,
@@ -12,6 +13,7 @@ from scoring.engine.run import (
 __all__ = [
     "ChunkStats",
     "ContactResult",
+    "compute_anchored",
     "Scope",
     "compute_chunk",
     "contact_id_chunks",

@@ -97,6 +97,17 @@ class Dialect:
             return f"(extract(epoch from (%s::timestamptz - {column})) / 86400.0)"
         return f"(julianday(%s) - julianday({column}))"
 
+    def days_before(self, column: str, days: int) -> str:
+        """`column` (a timestamp) minus a whole number of days of 24 hours, like Python's
+        timedelta(days=…): on PostgreSQL an interval of seconds, which no time zone's daylight
+        saving changes; on SQLite the text form Django stores (to the millisecond)."""
+        days = int(days)
+        if not days:
+            return column
+        if self.pg:
+            return f"({column} - interval '86400 seconds' * {days})"
+        return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '-{days} days')"
+
     def round2(self, expr: str) -> str:
         if self.pg:
             return f"round(({expr})::numeric, 2)::float8"

@@ -22,6 +22,7 @@ key: nothing has to be invalidated by hand.
 """
 
 import json
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,17 +37,34 @@ from scoring.engine.dialect import Dialect
 from scoring.models import EngagementMode
 from scoring.spec import Condition, EngagementRuleSpec, ModelSpec, PropertyCondition
 
+ANCHORS_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
 
 @dataclass(frozen=True)
 class Scope:
-    """Which contacts a run looks at: an id range (full rescore chunks) or explicit ids."""
+    """Which contacts a run looks at: an id range (full rescore chunks) or explicit ids.
+
+    Or, with `anchors`, a set of (contact, moment) pairs scored each as of its own moment: the
+    name of a table or view with the columns `anchor_id`, `contact_id` and `as_of`, and the
+    range `lo`..`hi` of `anchor_id` to score. Each row is scored from the events up to its
+    `as_of` (later ones are ignored), windows and decay anchored there; contact and company
+    fields are read as they are now. The result rows carry `anchor_id` as a last column. One
+    contact may appear in many rows (many moments), scored independently.
+    """
 
     lo: int | None = None
     hi: int | None = None
     ids: tuple[int, ...] = ()
+    anchors: str = ""
+
+    def __post_init__(self):
+        if self.anchors and not ANCHORS_NAME.match(self.anchors):
+            raise ValueError(f"not a table name: {self.anchors!r}")
 
     @property
     def shape(self) -> str:
+        if self.anchors:
+            return f"anchors:{self.anchors}"
         return "ids" if self.ids else "range"
 
 
@@ -65,8 +83,16 @@ class Slot:
     name: str
 
 
+def anchors_of(shape: str) -> str:
+    """The anchors table of an anchored shape ("" for the others)."""
+    return shape.partition(":")[2] if shape.startswith("anchors:") else ""
+
+
 def scope_sql(shape: str, column: str, d: Dialect) -> tuple[str, list]:
-    """The condition putting `column` in the scope, one text per shape (whatever the ids)."""
+    """The condition putting `column` in the scope, one text per shape (whatever the ids).
+    Anchored shapes put the anchor rows (alias `a`) in scope, whatever `column` says."""
+    if anchors_of(shape):
+        return "a.anchor_id BETWEEN %s AND %s", [Slot("lo"), Slot("hi")]
     if shape == "ids":
         if d.pg:
             return f"{column} = ANY(%s::bigint[])", [Slot("ids")]
@@ -250,9 +276,20 @@ def _aggregate(spec: ModelSpec, rules: list, shape: str, d: Dialect) -> Sql:
             agg.add(f", count(*) FILTER (WHERE {cond.text}) AS e{i}", cond.params)
     types = sorted({rule.event_type for _, rule in rules})
     scope_text, scope_params = scope_sql(shape, "e.contact_id", d)
-    agg.add(f" FROM {ActivityEvent._meta.db_table} e WHERE {scope_text}", scope_params)
     # The widest window of these rules (not the lookback): fewer rows reach the aggregate.
     oldest = max(window_days(spec, rule) for _, rule in rules)
+    if anchors := anchors_of(shape):
+        # One group per anchor row: its contact's events up to its own moment.
+        agg.text = agg.text.replace("SELECT e.contact_id", "SELECT a.anchor_id", 1)
+        agg.add(
+            f" FROM {anchors} a JOIN {ActivityEvent._meta.db_table} e"
+            " ON e.contact_id = a.contact_id AND e.occurred_at >= %s AND e.occurred_at <= %s"
+            f" WHERE {scope_text}",
+            [Ago(oldest), Ago(0), *scope_params],
+        )
+        agg.add(f" AND e.event_type IN ({', '.join(['%s'] * len(types))})", types)
+        return agg.add(" GROUP BY a.anchor_id")
+    agg.add(f" FROM {ActivityEvent._meta.db_table} e WHERE {scope_text}", scope_params)
     occurred_at, event_type = d.no_index("e.occurred_at"), d.no_index("e.event_type")
     agg.add(f" AND {occurred_at} >= %s AND {occurred_at} <= %s", [Ago(oldest), Ago(0)])
     agg.add(f" AND {event_type} IN ({', '.join(['%s'] * len(types))})", types)
@@ -286,8 +323,9 @@ def _engagement(spec: ModelSpec, shape: str, d: Dialect) -> tuple[list[Sql], lis
 
 
 def _compile_query(spec: ModelSpec, shape: str, shadowed_by: tuple, d: Dialect) -> Template:
+    anchors = anchors_of(shape)
     # Innermost: one column per rule.
-    inner = Sql("SELECT c.id AS contact_id")
+    inner = Sql("SELECT c.id AS contact_id" + (", a.anchor_id" if anchors else ""))
     for i, rule in enumerate(spec.fit_rules):
         sql, params = condition_sql(rule.condition, d)
         inner.add(f", CASE WHEN {sql} THEN %s ELSE 0 END AS f{i}", [*params, rule.points])
@@ -299,10 +337,14 @@ def _compile_query(spec: ModelSpec, shape: str, shadowed_by: tuple, d: Dialect) 
         sql, params = condition_sql(rule.condition, d)
         inner.add(f" WHEN {sql} THEN %s", [*params, rule.label])
     inner.add(" ELSE '' END AS blocked_by" if spec.disqualifiers else " AS blocked_by")
-    inner.add(f" FROM {Contact._meta.db_table} c")
+    if anchors:
+        inner.add(f" FROM {anchors} a JOIN {Contact._meta.db_table} c ON c.id = a.contact_id")
+    else:
+        inner.add(f" FROM {Contact._meta.db_table} c")
     inner.add(f" LEFT JOIN {Company._meta.db_table} co ON co.id = c.company_id")
+    join_on = "anchor_id = a.anchor_id" if anchors else "contact_id = c.id"
     for n, agg in enumerate(aggregates):
-        inner.add(f" LEFT JOIN ({agg.text}) ev{n} ON ev{n}.contact_id = c.id", agg.params)
+        inner.add(f" LEFT JOIN ({agg.text}) ev{n} ON ev{n}.{join_on}", agg.params)
     scope_text, scope_params = scope_sql(shape, "c.id", d)
     inner.add(f" WHERE {scope_text}", scope_params)
     for cond in spec.segment:
@@ -323,10 +365,11 @@ def _compile_query(spec: ModelSpec, shape: str, shadowed_by: tuple, d: Dialect) 
     # (a numeric round trip per row and column otherwise).
     decays = any(rule.half_life_days for rule in spec.engagement_rules)
     round2 = d.round2 if decays else (lambda expr: f"({expr})")
+    carried = ", p.anchor_id" if anchors else ""
     middle = Sql(
         f"SELECT p.contact_id, ({' + '.join(fit_cols) or '0'}) AS fit,"
         f" {round2(' + '.join(eng_cols) or '0')} AS engagement, p.blocked_by,"
-        f" {breakdown} AS breakdown FROM ({inner.text}{d.fence}) p",
+        f" {breakdown} AS breakdown{carried} FROM ({inner.text}{d.fence}) p",
         breakdown_params + inner.params,
     )
     # Outer: total, grade, MQL eligibility.
@@ -338,13 +381,31 @@ def _compile_query(spec: ModelSpec, shape: str, shadowed_by: tuple, d: Dialect) 
         " ELSE 'D' END AS grade,"
         " CASE WHEN r.blocked_by = '' AND ((r.fit >= %s AND r.engagement >= %s)"
         f"{by_total}) THEN true ELSE false END AS mql_eligible,"
-        f" r.blocked_by, r.breakdown FROM ({middle.text}{d.fence}) r",
+        f" r.blocked_by, r.breakdown{carried.replace('p.', 'r.')}"
+        f" FROM ({middle.text}{d.fence}) r",
         [spec.grade_a_min, spec.grade_b_min, spec.grade_c_min, spec.fit_min, spec.engagement_min],
     )
     if spec.total_min is not None:
         outer.params.append(spec.total_min)
     outer.params += middle.params
+    if anchors:
+        return _anchor_times(Template(outer.text, tuple(outer.params), d.pg), d)
     return Template(outer.text, tuple(outer.params), d.pg)
+
+
+def _anchor_times(template: Template, d: Dialect) -> Template:
+    """An anchored statement: every `Ago(n)` marker becomes `a.as_of` minus n days, computed in
+    SQL from the anchor row in scope (`a` is the anchors table wherever an Ago appears)."""
+    pieces = template.text.split("%s")
+    text, params = [pieces[0]], []
+    for param, piece in zip(template.params, pieces[1:], strict=True):
+        if isinstance(param, Ago):
+            text.append(d.days_before("a.as_of", param.days))
+        else:
+            text.append("%s")
+            params.append(param)
+        text.append(piece)
+    return Template("".join(text), tuple(params), template.pg)
 
 
 def _inline_constants(template: Template) -> Template:

@@ -96,19 +96,36 @@ def compute_chunk(
             cursor, template.text + " ORDER BY 1", template.bind(now=now, scope=scope),
             prepared=prepared,
         )  # fmt: skip
-    return [
-        ContactResult(
-            contact_id=row[0],
-            fit=float(row[1]),
-            engagement=float(row[2]),
-            total=float(row[3]),
-            grade=row[4],
-            mql_eligible=bool(row[5]),
-            blocked_by=row[6],
-            breakdown=_breakdown(row[7]),
-        )
-        for row in rows
-    ]
+    return [_result(row) for row in rows]
+
+
+def compute_anchored(
+    *, spec: ModelSpec, scope: Scope, shadowed_by: tuple = ()
+) -> list[tuple[int, ContactResult]]:
+    """Scores of the anchor rows of an anchored `scope` (see Scope), each as of its own moment:
+    (anchor_id, result) in anchor order; rows outside the segment are left out. Nothing written."""
+    if not scope.anchors:
+        raise ValueError("an anchored scope is needed")
+    template = compiled_query(spec, shape=scope.shape, shadowed_by=shadowed_by)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(SESSION_SETTINGS)
+        cursor.execute(template.text + " ORDER BY 9", template.bind(scope=scope))
+        rows = cursor.fetchall()
+    return [(row[8], _result(row)) for row in rows]
+
+
+def _result(row) -> ContactResult:
+    return ContactResult(
+        contact_id=row[0],
+        fit=float(row[1]),
+        engagement=float(row[2]),
+        total=float(row[3]),
+        grade=row[4],
+        mql_eligible=bool(row[5]),
+        blocked_by=row[6],
+        breakdown=_breakdown(row[7]),
+    )
 
 
 def _differs(old: str, new: str, columns=SCORE_COLUMNS) -> str:

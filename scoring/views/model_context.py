@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from core.exceptions import DomainError
 from core.http import page_render, page_require
 from scoring.forms import ConditionForm, DiffForm, PublishForm, ScoringModelForm
+from scoring.hooks import draft_panels_for, rule_figures_for
 from scoring.models import ModelVersion, ScoringModel
 from scoring.selectors import latest_version, model_get_for_user
 from scoring.services import RULE_MODELS
@@ -92,13 +93,21 @@ class RuleSection:
         return f"scoring/partials/form_{self.kind}.html"
 
 
-def rule_section_load(model: ScoringModel, kind: str, can_edit: bool, **kwargs) -> RuleSection:
-    """One rule list of the draft, in order, with the editor state given in kwargs."""
+def rule_section_load(
+    model: ScoringModel, kind: str, can_edit: bool, figures: dict | None = None, **kwargs
+) -> RuleSection:
+    """One rule list of the draft, in order, with the editor state given in kwargs and, beside
+    each rule, the figures apps above give for it (scoring.hooks.rule_figures: `figures`)."""
     section = RuleSection(model=model, kind=kind, can_edit=can_edit, **kwargs)
     section.rules = list(RULE_MODELS[kind].objects.filter(model=model).order_by("position", "id"))
     for rule in section.rules:
         rule.model = model  # the sentences read the model's lookback
+        rule.figures = (figures or {}).get(rule.key, "")
     return section
+
+
+def rule_figures_for_request(request, model: ScoringModel) -> dict[str, str]:
+    return rule_figures_for(user=request.user, model=model)
 
 
 def segment_conditions(model: ScoringModel) -> list[dict]:
@@ -109,6 +118,7 @@ def segment_conditions(model: ScoringModel) -> list[dict]:
 def model_context(request, model: ScoringModel, **overrides) -> dict:
     """The model page's context; `overrides` replace parts (a bound form with its errors)."""
     can_edit = request.user.has_perm(CHANGE)
+    figures = rule_figures_for_request(request, model)
     versions = list(model.versions.select_related("published_by").order_by("-number"))
     latest = versions[0] if versions else None
     context = {
@@ -119,7 +129,8 @@ def model_context(request, model: ScoringModel, **overrides) -> dict:
         "latest": latest,
         "unpublished": has_unpublished_changes(model, latest),
         "segment": segment_conditions(model),
-        "sections": [rule_section_load(model, kind, can_edit) for kind in RULE_MODELS],
+        "sections": [rule_section_load(model, kind, can_edit, figures) for kind in RULE_MODELS],
+        "draft_panels": draft_panels_for(user=request.user, model=model),
         "settings_form": ScoringModelForm.for_model(model) if can_edit else None,
         "condition_form": ConditionForm() if can_edit else None,
         "publish_form": PublishForm() if can_edit else None,

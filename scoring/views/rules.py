@@ -15,6 +15,7 @@ from scoring.views.model_context import (
     RuleSection,
     model_context,
     model_for_request,
+    rule_figures_for_request,
     rule_section_load,
     write_response,
 )
@@ -32,14 +33,16 @@ def _rule_for(model: ScoringModel, kind: str, rule_id: int):
 
 def _section_response(request, model, kind: str, status: int = 200, **kwargs):
     can_edit = request.user.has_perm(CHANGE)
-    section = rule_section_load(model, kind, can_edit, **kwargs)
+    figures = rule_figures_for_request(request, model)
+    section = rule_section_load(model, kind, can_edit, figures, **kwargs)
     if request.htmx:
         template = "scoring/partials/rule_section.html"
         return write_response(request, model, template, {"section": section}, status)
     if status == 200:
         return redirect(reverse("scoring-model", args=[model.pk]) + f"#rules-{kind}")
     sections = [
-        section if s == kind else rule_section_load(model, s, can_edit) for s in RULE_MODELS
+        section if s == kind else rule_section_load(model, s, can_edit, figures)
+        for s in RULE_MODELS
     ]
     context = model_context(request, model, sections=sections)
     return page_render(request, "scoring/model_detail.html", context, status=status)
