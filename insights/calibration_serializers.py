@@ -1,12 +1,24 @@
 """Serializers of the calibration and backtest API: the inputs (bounded as the pages' forms)
 and the documented shape of each answer."""
 
+import math
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from insights.backtest import MAX_DAYS
 from insights.calibration_forms import DEFAULT_DAYS, DEFAULT_MONTHS, MAX_MONTHS, MAX_POINTS
 from insights.models import Backtest
+
+class FiniteFloatField(serializers.FloatField):
+    """A float that is a real number: NaN and infinities are refused (400 naming the field)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
 
 RATE = {"allow_null": True, "help_text": "0–1, null when there is nothing to divide by"}
 
@@ -24,13 +36,13 @@ class FrontierQuerySerializer(serializers.Serializer):
     months = serializers.IntegerField(
         min_value=1, max_value=MAX_MONTHS, default=DEFAULT_MONTHS, help_text="Of 30 days"
     )
-    min_sql_rate = serializers.FloatField(
+    min_sql_rate = FiniteFloatField(
         min_value=0, max_value=1, required=False, help_text="Target: MQL→SQL at least (0–1)"
     )
-    max_per_month = serializers.FloatField(
+    max_per_month = FiniteFloatField(
         min_value=0, max_value=10_000_000, required=False, help_text="Target: MQLs a month at most"
     )
-    min_per_month = serializers.FloatField(
+    min_per_month = FiniteFloatField(
         min_value=0, max_value=10_000_000, required=False, help_text="Target: MQLs a month at least"
     )
 

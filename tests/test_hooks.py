@@ -1,11 +1,12 @@
 """The wiring between apps: who reacts to what happens in a lower app, and in which order.
 
-A change here is a change of architecture: update the table of leads/hooks.py or
+A change here is a change of architecture: update the table of leads/hooks.py, scoring/hooks.py or
 handoff/hooks.py with it.
 """
 
 from handoff import hooks as handoff_hooks
 from leads import hooks
+from scoring import hooks as scoring_hooks
 
 
 def test_stage_changes_are_followed_by_the_sales_queue():
@@ -33,6 +34,15 @@ def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
 def test_feedback_adds_sales_decision_to_the_mql_page():
     assert handoff_hooks.mql_page_panels.names() == [
         "feedback.decision_panel.decision_panel_for_page",
+    ]
+
+
+def test_insights_adds_the_backtest_and_rule_figures_to_the_scoring_model_page():
+    assert scoring_hooks.draft_page_panels.names() == [
+        "insights.calibration_hooks.backtest_panel_for_page",
+    ]
+    assert scoring_hooks.rule_figures.names() == [
+        "insights.calibration_hooks.rule_figures_for_editor",
     ]
 
 
