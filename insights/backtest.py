@@ -318,7 +318,7 @@ def backtest_report(*, backtest: Backtest, examples: int = EXAMPLES) -> dict:
                 f" FROM {t['anchor']} b JOIN {t['contact']} c ON c.id = b.contact_id"
                 f" LEFT JOIN {t['company']} co ON co.id = c.company_id"
                 f" WHERE b.backtest_id = %s AND {condition}"
-                " ORDER BY b.total DESC, b.anchor_id LIMIT %s",
+                " ORDER BY b.total DESC NULLS LAST, b.anchor_id LIMIT %s",
                 [backtest.pk, examples],
             )
             found[name] = [

@@ -34,7 +34,8 @@ MONTH_DAYS = 30  # "a month" in the frontier's volumes
 MAX_BANDS = 8
 
 
-def _since(days: int, now: datetime | None) -> tuple[datetime, datetime]:
+def period(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The last `days` days up to `now`: (since, until)."""
     until = now or timezone.now()
     return until - days * DAY, until
 
@@ -240,7 +241,7 @@ RULE_FIGURES_DAYS = 180
 
 def rule_figures(*, model: ScoringModel, now: datetime | None = None) -> dict[str, str]:
     """The rule editor's short figures per rule key, over the last RULE_FIGURES_DAYS days."""
-    since, until = _since(RULE_FIGURES_DAYS, now)
+    since, until = period(RULE_FIGURES_DAYS, now)
     report = rule_report(model=model, since=since, until=until)
     if not report.decided:
         return {}

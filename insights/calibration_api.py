@@ -44,7 +44,7 @@ def _model(request, pk) -> ScoringModel:
 def _period(request):
     query = PeriodQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    return calibration._since(query.validated_data["days"], None)
+    return calibration.period(query.validated_data["days"], None)
 
 
 class _Get(generics.GenericAPIView):
@@ -134,15 +134,12 @@ class ThresholdsApi(generics.GenericAPIView):
         body = ThresholdsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        total = data.get("total_min") if model.total_min is not None else None
-        if model.total_min is not None and total is None:
-            total = model.total_min
         model_update(
             model=model,
             data={
                 "fit_min": data["fit_min"],
                 "engagement_min": data["engagement_min"],
-                "total_min": total,
+                "total_min": data.get("total_min", model.total_min),
             },
         )
         body = {k: getattr(model, k) for k in ("fit_min", "engagement_min", "total_min")}

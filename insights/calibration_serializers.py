@@ -10,6 +10,7 @@ from insights.backtest import MAX_DAYS
 from insights.calibration_forms import DEFAULT_DAYS, DEFAULT_MONTHS, MAX_MONTHS, MAX_POINTS
 from insights.models import Backtest
 
+
 class FiniteFloatField(serializers.FloatField):
     """A float that is a real number: NaN and infinities are refused (400 naming the field)."""
 
@@ -55,7 +56,8 @@ class ThresholdsSerializer(serializers.Serializer):
         max_value=MAX_POINTS,
         required=False,
         allow_null=True,
-        help_text="Only for a model that uses a total threshold; ignored otherwise",
+        help_text="MQL also when the total reaches it; null: no total threshold; left out: "
+        "kept as it is",
     )
 
 

@@ -76,7 +76,7 @@ def calibration_page(request, pk: int):
         context = {"model": model, "period_form": period, "frontier_form": frontier_form}
         return page_render(request, "insights/calibration.html", {**context, "invalid": True}, 400)
     days = period.cleaned_data["days"]
-    since, until = calibration._since(days, None)
+    since, until = calibration.period(days, None)
     report = calibration.rule_report(model=model, since=since, until=until)
     grid = calibration.score_grid(model=model, since=since, until=until)
     for _, row in grid.rows:
@@ -133,7 +133,10 @@ def thresholds_apply(request, pk: int):
                 data={
                     "fit_min": data["fit_min"],
                     "engagement_min": data["engagement_min"],
-                    "total_min": data["total_min"] if model.total_min is not None else None,
+                    # Sent: set (empty = no total threshold); not sent: kept as it is.
+                    "total_min": data["total_min"]
+                    if "total_min" in request.POST
+                    else model.total_min,
                 },
             )
         except DomainError as exc:
