@@ -136,12 +136,16 @@ def backtest_run(*, backtest_id: int) -> bool:
                     anchors_done=F("anchors_done") + done, heartbeat_at=timezone.now()
                 )
         result = backtest_report(backtest=backtest)
-        Backtest.objects.filter(pk=backtest.pk).update(
-            status=BacktestStatus.DONE,
-            result=result,
-            anchors_done=F("anchors_total"),
-            finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            Backtest.objects.filter(pk=backtest.pk).update(
+                status=BacktestStatus.DONE,
+                result=result,
+                anchors_done=F("anchors_total"),
+                finished_at=timezone.now(),
+            )
+            # The report (counts, rates, examples) is kept on the backtest; its anchors, one
+            # row per decision and candidate, are not needed any more.
+            BacktestAnchor.objects.filter(backtest=backtest).delete()
     except Exception as exc:
         Backtest.objects.filter(pk=backtest.pk).update(
             status=BacktestStatus.FAILED,
