@@ -231,6 +231,8 @@ class BacktestResultSerializer(serializers.Serializer):
 
 class BacktestSerializer(serializers.ModelSerializer):
     model = serializers.IntegerField(source="scoring_model_id")
+    # Plain text, not an enum: "status" enums of other apps would collide in the schema's names.
+    status = serializers.CharField(help_text="queued, running, done or failed")
     percent = serializers.IntegerField()
     result = serializers.SerializerMethodField()
 
