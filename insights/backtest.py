@@ -24,8 +24,9 @@ examples. Runs in a Celery task (insights.backtest_tasks) with progress on the B
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -115,16 +116,26 @@ def backtest_start(
 
 
 def backtest_run(*, backtest_id: int) -> bool:
-    """Run a queued backtest to the end (claimed once: a second delivery does nothing).
-    Progress (anchors done) is committed after each chunk; a failure is recorded and raised."""
+    """Run a queued backtest to the end. Claimed with a conditional UPDATE: a second delivery
+    of the task does nothing while the first one shows signs of life; a running backtest whose
+    worker died (no progress for STALLED_WORK_AFTER_SECONDS) is claimed again by the message
+    the broker hands out again, and starts over. Progress (anchors done) is committed after each
+    chunk; a failure is recorded and raised."""
     now = timezone.now()
-    claimed = Backtest.objects.filter(pk=backtest_id, status=BacktestStatus.QUEUED).update(
-        status=BacktestStatus.RUNNING, started_at=now, heartbeat_at=now
+    stalled = now - timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
+    claimed = (
+        Backtest.objects.filter(pk=backtest_id)
+        .filter(
+            Q(status=BacktestStatus.QUEUED)
+            | Q(status=BacktestStatus.RUNNING, heartbeat_at__lt=stalled)
+        )
+        .update(status=BacktestStatus.RUNNING, started_at=now, heartbeat_at=now, anchors_done=0)
     )
     if claimed != 1:
         return False
     backtest = Backtest.objects.select_related("scoring_model").get(pk=backtest_id)
     try:
+        BacktestAnchor.objects.filter(backtest=backtest).delete()  # a dead run's, if any
         total = _anchors_insert(backtest)
         Backtest.objects.filter(pk=backtest.pk).update(anchors_total=total)
         spec = ModelSpec.from_dict(backtest.definition)

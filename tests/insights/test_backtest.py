@@ -155,6 +155,28 @@ def test_a_backtest_runs_once(world, marketer, django_capture_on_commit_callback
     assert not BacktestAnchor.objects.exists()  # the report is kept, its anchors are not
 
 
+def test_a_backtest_whose_worker_died_is_run_again(
+    world, marketer, django_capture_on_commit_callbacks
+):
+    backtest = backtest_start(model=world["model"], by=marketer, days=90, now=world["now"])
+    long_ago = timezone.now() - timedelta(hours=1)
+    Backtest.objects.filter(pk=backtest.pk).update(
+        status=BacktestStatus.RUNNING, heartbeat_at=long_ago, anchors_done=3
+    )
+    assert backtest_run(backtest_id=backtest.pk) is True
+    backtest.refresh_from_db()
+    assert backtest.status == BacktestStatus.DONE
+    assert backtest.result["counts"]["kept"] == 1
+
+
+def test_a_running_backtest_with_signs_of_life_is_not_claimed_again(world, marketer):
+    backtest = backtest_start(model=world["model"], by=marketer, days=90)
+    Backtest.objects.filter(pk=backtest.pk).update(
+        status=BacktestStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert backtest_run(backtest_id=backtest.pk) is False
+
+
 @pytest.mark.parametrize("days", [0, 731, "30", True])
 def test_days_out_of_range_is_refused_naming_the_field(world, marketer, days):
     from core.exceptions import DomainError
