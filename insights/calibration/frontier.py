@@ -25,11 +25,11 @@ class FrontierPoint:
     below_current: bool  # looser than the draft somewhere: volumes are a lower bound
 
     @property
-    def sqlrate(self) -> float | None:
+    def sql_rate(self) -> float | None:
         return rate(self.sql, self.mqls)
 
     @property
-    def wonrate(self) -> float | None:
+    def won_rate(self) -> float | None:
         return rate(self.won, self.mqls)
 
     @property

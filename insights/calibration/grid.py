@@ -71,11 +71,11 @@ class GridCell:
     won: int = 0
 
     @property
-    def sqlrate(self) -> float | None:
+    def sql_rate(self) -> float | None:
         return rate(self.sql, self.count)
 
     @property
-    def wonrate(self) -> float | None:
+    def won_rate(self) -> float | None:
         return rate(self.won, self.count)
 
     @property

@@ -84,7 +84,7 @@ class RuleReport:
         return rate(self.accepted, self.decided)
 
     @property
-    def wonrate(self) -> float | None:
+    def won_rate(self) -> float | None:
         return rate(self.won, self.decided)
 
 
