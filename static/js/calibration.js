@@ -9,7 +9,9 @@
     (p.total_min !== null ? `, or total ≥ ${p.total_min}` : "");
   function draw() {
     const data = document.getElementById("frontier-data");
-    const canvas = document.getElementById("frontier-chart");
+    // Found by class, not id: htmx settles elements kept by id by copying their old attributes,
+    // and the style Chart.js gave the old canvas would be an inline style the CSP refuses.
+    const canvas = document.querySelector("canvas.frontier-canvas");
     if (!data || !canvas || !window.Chart) return;
     if (chart) chart.destroy();
     const points = JSON.parse(data.textContent);

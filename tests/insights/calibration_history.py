@@ -10,8 +10,8 @@ from handoff.models import Mql
 from handoff.services import mqls_assign, mqls_open
 from insights.models import Deal, DealStage
 from leads.models import LifecycleStage
-from scoring.models import ModelVersion
-from tests.factories import ContactFactory, ContactScoreFactory
+from scoring.models import ContactScore, ModelVersion
+from tests.factories import ContactFactory
 
 
 def decided_mql(
@@ -33,13 +33,21 @@ def decided_mql(
     contact = contact or ContactFactory(
         lifecycle_stage=LifecycleStage.MQL, campaign=campaign, **contact_fields
     )
-    ContactScoreFactory(
+    # As the engine leaves it (a rescore on commit may have scored the contact already).
+    ContactScore.objects.update_or_create(
         contact=contact,
-        model_version=version,
-        fit=fit,
-        engagement=engagement,
-        breakdown=[{"rule": key, "points": 10.0} for key in fired],
-        scored_at=qualified_at,
+        model=version.model,
+        defaults={
+            "model_version": version,
+            "fit": fit,
+            "engagement": engagement,
+            "total": fit + engagement,
+            "grade": "A",
+            "mql_eligible": True,
+            "blocked_by": "",
+            "breakdown": [{"rule": key, "points": 10.0} for key in fired],
+            "scored_at": qualified_at,
+        },
     )
     [mql_id] = mqls_open(contact_ids=[contact.pk], now=qualified_at)
     mqls_assign(mql_ids=[mql_id], now=qualified_at)
