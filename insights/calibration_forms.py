@@ -26,7 +26,11 @@ class PeriodForm(forms.Form):
 
 class FrontierForm(forms.Form):
     months = forms.IntegerField(
-        min_value=1, max_value=MAX_MONTHS, required=False, label="Over the last (months)"
+        min_value=1,
+        max_value=MAX_MONTHS,
+        required=False,
+        label="Over the last (months)",
+        widget=forms.NumberInput(attrs={"placeholder": str(DEFAULT_MONTHS)}),
     )
     min_sql_rate = forms.FloatField(
         min_value=0,
