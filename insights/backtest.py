@@ -198,7 +198,7 @@ def _anchors_insert(backtest: Backtest) -> int:
             " AND x.stage = %s AND x.created_at >= m.qualified_at) THEN %s ELSE %s END, %s, %s"
             f" FROM {t['decision']} d JOIN {t['mql']} m ON m.id = d.mql_id"
             " WHERE m.scoring_model_id = %s AND d.decided_at > %s AND d.decided_at <= %s"
-            " ORDER BY d.decided_at, d.id",
+            " ORDER BY m.contact_id, d.decided_at, d.id",  # contact order: see Scope
             [
                 backtest.pk,
                 AnchorKind.MQL,

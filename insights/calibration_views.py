@@ -77,8 +77,10 @@ def calibration_page(request, pk: int):
         return page_render(request, "insights/calibration.html", {**context, "invalid": True}, 400)
     days = period.cleaned_data["days"]
     since, until = calibration.period(days, None)
-    report = calibration.rule_report(model=model, since=since, until=until)
-    grid = calibration.score_grid(model=model, since=since, until=until)
+    with calibration.decided_shared(model=model, since=since, until=until):
+        report = calibration.rule_report(model=model, since=since, until=until)
+        grid = calibration.score_grid(model=model, since=since, until=until)
+        campaigns = calibration.campaign_report(model=model, since=since, until=until)
     for _, row in grid.rows:
         for cell in row:
             cell.heat = _heat(cell.sql_rate)
@@ -91,7 +93,7 @@ def calibration_page(request, pk: int):
         "grid": grid,
         "fit_threshold_band": _edge_index(grid.fit_edges, model.fit_min),
         "engagement_threshold_band": _edge_index(grid.engagement_edges, model.engagement_min),
-        "campaigns": calibration.campaign_report(model=model, since=since, until=until),
+        "campaigns": campaigns,
         "backtests": latest_backtests(model=model),
         "backtest_form": BacktestForm(),
         "scripts": SCRIPTS,

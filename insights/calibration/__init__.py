@@ -13,7 +13,7 @@ Plain selector functions, callable from tests and the generated-data checks:
 rule_report(), score_grid(), threshold_frontier(), campaign_report().
 """
 
-from insights.calibration.base import campaign_report, period
+from insights.calibration.base import campaign_report, decided_shared, period
 from insights.calibration.frontier import Frontier, FrontierPoint, threshold_frontier
 from insights.calibration.grid import GridCell, ScoreGrid, band_edges, score_grid
 from insights.calibration.rules import (
@@ -34,6 +34,7 @@ __all__ = [
     "ScoreGrid",
     "band_edges",
     "campaign_report",
+    "decided_shared",
     "period",
     "rule_figures",
     "rule_report",

@@ -1,11 +1,14 @@
 """What every calibration read shares: the period, the decided MQLs of a model as SQL, and
 the campaign breakdown."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from core.db import analyze_missing
 from feedback.models import Decision
 from handoff.models import Mql
 from insights.models import Deal, DealStage
@@ -23,16 +26,27 @@ def period(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
     return until - days * DAY, until
 
 
-def decided_sql(
-    model: ScoringModel, since: datetime, until: datetime, columns: str
-) -> tuple[str, list]:
-    """The decided MQLs of `model` decided in [since, until), as a subquery with `columns`
-    (SQL over aliases m: the MQL, d: its decision) plus acc, sql_reached and won (0 or 1)."""
+COLUMNS = (
+    "m.fit AS fit, m.engagement AS engagement, m.total AS total, m.campaign AS campaign,"
+    " d.rule_keys AS keys, d.reason_id AS reason_id"
+)
+# Inside decided_shared(): ((model id, since, until), the temporary table holding them).
+_shared: ContextVar[tuple | None] = ContextVar("calibration_decided", default=None)
+
+
+def decided_sql(model: ScoringModel, since: datetime, until: datetime) -> tuple[str, list]:
+    """The decided MQLs of `model` decided in [since, until), as a subquery with the columns
+    fit, engagement, total, campaign (of the MQL), keys (the rules that fired), reason_id (of
+    the decision), and acc, sql_reached and won (0 or 1). Inside decided_shared() for the same
+    model and period: the temporary table computed once."""
+    shared = _shared.get()
+    if shared is not None and shared[0] == (model.pk, since, until):
+        return f"SELECT * FROM {shared[1]}", []
     adapt = connection.ops.adapt_datetimefield_value
     mql, decision = Mql._meta.db_table, Decision._meta.db_table
     deal, change = Deal._meta.db_table, StageChange._meta.db_table
     text = (
-        f"SELECT {columns}, CASE WHEN d.outcome = 'accept' THEN 1 ELSE 0 END AS acc,"
+        f"SELECT {COLUMNS}, CASE WHEN d.outcome = 'accept' THEN 1 ELSE 0 END AS acc,"
         f" CASE WHEN EXISTS (SELECT 1 FROM {change} sc WHERE sc.contact_id = m.contact_id"
         " AND sc.to_stage = %s AND sc.changed_at >= m.qualified_at) THEN 1 ELSE 0 END"
         " AS sql_reached,"
@@ -42,6 +56,26 @@ def decided_sql(
         " WHERE m.scoring_model_id = %s AND d.decided_at >= %s AND d.decided_at < %s"
     )
     return text, [LifecycleStage.SQL, DealStage.WON, model.pk, adapt(since), adapt(until)]
+
+
+@contextmanager
+def decided_shared(*, model: ScoringModel, since: datetime, until: datetime):
+    """Compute the decided MQLs of (model, period) once, into a temporary table, for every
+    calibration read of the same model and period made inside (a page shows several): the
+    per-MQL probes of the stage history and the deals run once instead of once per read."""
+    analyze_missing(Decision, Mql, StageChange, Deal)  # never plan over a table without stats
+    name = "insights_calibration_decided"
+    table = f"{'pg_temp' if connection.vendor == 'postgresql' else 'temp'}.{name}"
+    text, params = decided_sql(model, since, until)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMP TABLE {name} AS {text}", params)
+        token = _shared.set(((model.pk, since, until), table))
+        try:
+            yield
+        finally:
+            _shared.reset(token)
+        cursor.execute(f"DROP TABLE {table}")
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -63,7 +97,7 @@ def campaign_report(
     """Decided MQLs of [since, until) by the campaign they were attributed to when they opened
     (Mql.campaign): count, acceptance, MQL→SQL and won rates, most MQLs first."""
     until = until or timezone.now()
-    base, params = decided_sql(model, since, until, "m.campaign AS campaign")
+    base, params = decided_sql(model, since, until)
     rows = fetch(
         f"SELECT b.campaign, count(*), sum(b.acc), sum(b.sql_reached), sum(b.won)"
         f" FROM ({base}) b GROUP BY 1 ORDER BY 2 DESC, 1",

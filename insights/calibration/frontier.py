@@ -74,7 +74,7 @@ def threshold_frontier(
     fit_edges = band_edges(*ranges["fit"], model.fit_min, bands=7)
     eng_edges = band_edges(*ranges["engagement"], model.engagement_min, bands=7)
     total_edges = band_edges(*ranges["total"], model.total_min, bands=7) if uses_total else []
-    base, params = decided_sql(model, since, until, "m.fit, m.engagement, m.total")
+    base, params = decided_sql(model, since, until)
     fit_case, fit_params = band_case("b.fit", fit_edges)
     eng_case, eng_params = band_case("b.engagement", eng_edges)
     if uses_total:

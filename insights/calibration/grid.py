@@ -39,7 +39,7 @@ def band_case(column: str, edges: list[float]) -> tuple[str, list]:
 
 
 def score_ranges(model, since, until) -> dict[str, tuple]:
-    base, params = decided_sql(model, since, until, "m.fit, m.engagement, m.total")
+    base, params = decided_sql(model, since, until)
     [row] = fetch(
         "SELECT min(b.fit), max(b.fit), min(b.engagement), max(b.engagement), min(b.total),"
         f" max(b.total) FROM ({base}) b WHERE b.fit IS NOT NULL AND b.engagement IS NOT NULL",
@@ -116,7 +116,7 @@ def score_grid(*, model: ScoringModel, since: datetime, until: datetime | None =
     ranges = score_ranges(model, since, until)
     fit_edges = band_edges(*ranges["fit"], model.fit_min)
     eng_edges = band_edges(*ranges["engagement"], model.engagement_min)
-    base, params = decided_sql(model, since, until, "m.fit, m.engagement")
+    base, params = decided_sql(model, since, until)
     fit_case, fit_params = band_case("b.fit", fit_edges)
     eng_case, eng_params = band_case("b.engagement", eng_edges)
     rows = fetch(

@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import RejectReason
-from insights.calibration.base import decided_sql, fetch, period, rate
+from insights.calibration.base import decided_shared, decided_sql, fetch, period, rate
 from scoring.describe import describe_rule
 from scoring.models import ScoringModel
 from scoring.selectors import latest_version
@@ -117,7 +117,7 @@ def rule_report(
     count, acceptance rate, won rate and lift, and the top reject reasons where it fired.
     Two grouped statements, whatever the number of MQLs."""
     until = until or timezone.now()
-    base, params = decided_sql(model, since, until, "d.rule_keys AS keys, d.reason_id AS reason_id")
+    base, params = decided_sql(model, since, until)
     if connection.vendor == "postgresql":
         expand = "jsonb_array_elements_text(CASE WHEN jsonb_typeof(b.keys) = 'array'"
         expand += " THEN b.keys ELSE '[]'::jsonb END) k(key)"
@@ -186,7 +186,8 @@ RULE_FIGURES_DAYS = 180
 def rule_figures(*, model: ScoringModel, now: datetime | None = None) -> dict[str, str]:
     """The rule editor's short figures per rule key, over the last RULE_FIGURES_DAYS days."""
     since, until = period(RULE_FIGURES_DAYS, now)
-    report = rule_report(model=model, since=since, until=until)
+    with decided_shared(model=model, since=since, until=until):
+        report = rule_report(model=model, since=since, until=until)
     if not report.decided:
         return {}
     return {f.key: f.short_text() for f in report.rules if f.in_draft}

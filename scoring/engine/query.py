@@ -46,7 +46,8 @@ class Scope:
 
     Or, with `anchors`, a set of (contact, moment) pairs scored each as of its own moment: the
     name of a table or view with the columns `anchor_id`, `contact_id` and `as_of`, and the
-    range `lo`..`hi` of `anchor_id` to score. Each row is scored from the events up to its
+    range `lo`..`hi` of `anchor_id` to score (number the anchors in contact order: a chunk then
+    reads only its contacts' range of the events index). Each row is scored from the events up to its
     `as_of` (later ones are ignored), windows and decay anchored there; contact and company
     fields are read as they are now. The result rows carry `anchor_id` as a last column. One
     contact may appear in many rows (many moments), scored independently.
@@ -279,13 +280,18 @@ def _aggregate(spec: ModelSpec, rules: list, shape: str, d: Dialect) -> Sql:
     # The widest window of these rules (not the lookback): fewer rows reach the aggregate.
     oldest = max(window_days(spec, rule) for _, rule in rules)
     if anchors := anchors_of(shape):
-        # One group per anchor row: its contact's events up to its own moment.
+        # One group per anchor row: its contact's events up to its own moment. The events are
+        # also bounded by the scope's lowest and highest contact (two one-row subqueries): with
+        # anchors numbered in contact order, a chunk reads its contacts' range of the
+        # (contact_id, occurred_at) index, as a rescore chunk does, never the whole table.
+        bound = f"(SELECT {{}}(x.contact_id) FROM {anchors} x WHERE x.anchor_id BETWEEN %s AND %s)"
         agg.text = agg.text.replace("SELECT e.contact_id", "SELECT a.anchor_id", 1)
         agg.add(
             f" FROM {anchors} a JOIN {ActivityEvent._meta.db_table} e"
             " ON e.contact_id = a.contact_id AND e.occurred_at >= %s AND e.occurred_at <= %s"
-            f" WHERE {scope_text}",
-            [Ago(oldest), Ago(0), *scope_params],
+            f" WHERE {scope_text}"
+            f" AND e.contact_id BETWEEN {bound.format('min')} AND {bound.format('max')}",
+            [Ago(oldest), Ago(0), *scope_params, *scope_params, *scope_params],
         )
         agg.add(f" AND e.event_type IN ({', '.join(['%s'] * len(types))})", types)
         return agg.add(" GROUP BY a.anchor_id")

@@ -126,3 +126,16 @@ def test_a_model_without_decisions_has_empty_figures(marketer):
     assert grid.decided == 0
     assert calibration.threshold_frontier(model=model, min_sql_rate=0.3).matches == []
     assert calibration.rule_figures(model=model) == {}
+
+
+def test_reads_of_one_model_and_period_share_one_computation(history):
+    from feedback.models import Decision
+
+    model, until = history["model"], history["now"]
+    since = _since(history)
+    with calibration.decided_shared(model=model, since=since, until=until):
+        Decision.objects.filter(mql=history["mqls"][0]).delete()
+        inside = calibration.rule_report(model=model, since=since, until=until)
+        grid = calibration.score_grid(model=model, since=since, until=until)
+    outside = calibration.rule_report(model=model, since=since, until=until)
+    assert (inside.decided, grid.decided, outside.decided) == (6, 6, 5)
