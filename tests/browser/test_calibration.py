@@ -115,6 +115,7 @@ def test_marketer_calibrates_copies_a_pair_and_backtests_the_draft(
 
     page.goto(f"{live_server.url}/scoring/{model.pk}/")
     assert "accepted" in page.inner_text("#rules-fit_rules .rule-figures")
+    screenshot("model-page")
     page.fill(f"#backtest-days-{model.pk}", "90")
     page.click("#backtest-panel button:has-text('Backtest the draft')")
     page.wait_for_selector("#backtest-summary")
