@@ -95,7 +95,8 @@ def campaign_report(
     *, model: ScoringModel, since: datetime, until: datetime | None = None
 ) -> list[dict]:
     """Decided MQLs of [since, until) by the campaign they were attributed to when they opened
-    (Mql.campaign): count, acceptance, MQL→SQL and won rates, most MQLs first."""
+    (Mql.campaign): count, acceptance and reject rates, MQL→SQL and won rates, most MQLs
+    first."""
     until = until or timezone.now()
     base, params = decided_sql(model, since, until)
     rows = fetch(
@@ -108,6 +109,7 @@ def campaign_report(
             "campaign": campaign or "",
             "count": n,
             "acceptance": rate(int(acc), n),
+            "reject_rate": rate(n - int(acc), n),
             "sql_rate": rate(int(sql), n),
             "won_rate": rate(int(won), n),
         }

@@ -115,6 +115,7 @@ def test_campaign_report_finds_the_campaign_sales_rejects(history):
     }
     assert rows["spring"]["count"] == 4 and rows["spring"]["acceptance"] == 0.75
     assert rows["junk-list"]["count"] == 2 and rows["junk-list"]["acceptance"] == 0.5
+    assert rows["junk-list"]["reject_rate"] == 0.5 and rows["spring"]["reject_rate"] == 0.25
 
 
 def test_a_model_without_decisions_has_empty_figures(marketer):
