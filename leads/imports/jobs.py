@@ -5,9 +5,8 @@ an app above registered, imported row by row through that app's writer (leads.im
 Everything else is the same for every kind.
 
 Lifecycle: import_job_create stores the file (PENDING); import_job_start saves the mapping and
-runs it, inline for a small file, else through the Celery task leads.contacts_import (it runs
-jobs of every kind);
-import_job_run claims the job with a conditional UPDATE (PENDING → RUNNING, so a second run is
+runs it, inline for a small file, else through the Celery task leads.contacts_import (which
+runs jobs of every kind); import_job_run claims the job with a conditional UPDATE (PENDING → RUNNING, so a second run is
 a no-op), commits each chunk of rows and saves progress after it (`updated_at` is the job's
 heartbeat), and ends it DONE or FAILED. imports_stalled_fail (every minute) fails a job whose
 worker died: RUNNING with no heartbeat for STALLED_WORK_AFTER_SECONDS.
