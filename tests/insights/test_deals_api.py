@@ -17,7 +17,7 @@ URL = "/api/v1/deals/"
 
 
 def body(contact, **extra) -> dict:
-    return {"contact": contact.pk, "name": "Acme", "amount": "12000.00", **extra}
+    return {"contact": contact.pk, "name": "Acme", "amount": "12000.00"} | extra
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_post_names_the_contact_by_email_and_answers_with_the_deal(api_as, marke
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(api_as, marketer, contact, change, field):
-    resp = api_as(marketer).post(URL, body(contact, **change), format="json")
+    resp = api_as(marketer).post(URL, body(contact) | change, format="json")
     assert resp.status_code == 400
     assert field in resp.json(), resp.json()
     assert not Deal.objects.exists()

@@ -80,7 +80,7 @@ def test_a_deals_file_imports_through_the_job_with_rejected_rows_reported(
     report = job.rejected_file.open("rb").read().decode().splitlines()
     assert report[0] == "line,column,reason,Deal id,Deal name,Email,Amount,Stage,Closed,Lost reason"
     assert report[1].startswith("4,Amount (amount),") and report[1].endswith(
-        "D-3,Gamma,ann@example.com,-3,open,,"
+        "D-3,Gamma,ann@example.com,'-3,open,,"  # a cell starting a formula is escaped
     )
 
     acme = Deal.objects.get(external_id="D-1")
