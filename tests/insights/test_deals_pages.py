@@ -63,3 +63,15 @@ def test_the_stage_history_names_the_deal(client, marketer, with_deals):
     client.force_login(marketer)
     html = client.get(reverse("contact", args=[with_deals.pk])).content.decode()
     assert "Deal &#x27;Pilot&#x27; won (1,200 USD)" in html
+
+
+def test_the_timeline_shows_the_won_move_above_the_move_it_followed(client, marketer):
+    """A deal created won makes two moves at the same moment; newest first, customer is on top."""
+    contact = ContactFactory()
+    deal_upsert(data={"contact": contact, "name": "Pilot", "amount": 5, "stage": "won"})
+    client.force_login(marketer)
+    html = client.get(reverse("contact", args=[contact.pk])).content.decode()
+    timeline = html.split('id="timeline"')[1]
+    assert timeline.index("Deal &#x27;Pilot&#x27; won") < timeline.index(
+        "Deal &#x27;Pilot&#x27; created"
+    )
