@@ -1,4 +1,13 @@
 """/api/v1/ routes of insights: deals, campaign spend, metrics, calibration, backtests."""
 
+from django.urls import path
+
+from insights import api
+
 app_name = "insights-api"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("deals/", api.DealListCreateApi.as_view(), name="deals"),
+    path("deals/<int:pk>/", api.DealDetailApi.as_view(), name="deal"),
+    path("campaign-spend/", api.SpendListCreateApi.as_view(), name="campaign-spend"),
+    path("campaign-spend/<int:pk>/", api.SpendDetailApi.as_view(), name="campaign-spend-row"),
+]

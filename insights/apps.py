@@ -6,3 +6,12 @@ class InsightsConfig(AppConfig):
     the apps below through their selectors and hooks; none of them imports it."""
 
     name = "insights"
+
+    def ready(self) -> None:
+        from insights.imports import deals_import_kind, spend_import_kind
+        from insights.panels import deals_panel_for_page
+        from leads import hooks
+
+        hooks.contact_page_panels.register(deals_panel_for_page)
+        hooks.import_kinds.register(deals_import_kind)
+        hooks.import_kinds.register(spend_import_kind)

@@ -1,4 +1,12 @@
 """Pages of insights: deals, campaign spend, dashboards, calibration and backtests."""
 
+from django.urls import path
+
+from insights import views
+
 app_name = "insights"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("insights/campaign-spend/", views.spend_list, name="spend"),
+    path("insights/campaign-spend/<int:pk>/", views.spend_edit, name="spend-edit"),
+    path("insights/campaign-spend/<int:pk>/delete/", views.spend_delete, name="spend-delete"),
+]

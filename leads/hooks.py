@@ -1,6 +1,6 @@
 """The hook points of leads: where the apps built on it react to what happens to contacts.
 
-leads never imports scoring, handoff or feedback. Where they must react, leads calls these hooks
+leads never imports scoring, handoff, feedback or insights. Where they must react, leads calls these hooks
 (see core.hooks); each app registers its receivers in its AppConfig.ready(), so they run in
 INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 
@@ -9,8 +9,9 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | stage_changed | stage_change, stage_change_bulk (inside their transaction) | handoff: mqls_follow_stages |
 | contacts_changed | contact_create, contact_update, company_update, event ingest, imports | scoring: contacts_rescore_queue |
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
-| contact_page_panels | the contact page | scoring: score_panel_for_page |
+| contact_page_panels | the contact page | scoring: score_panel_for_page; insights: deals_panel_for_page |
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed |
+| import_kinds | the import pages and jobs (leads.imports.kinds) | insights: deals_import_kind, spend_import_kind |
 """
 
 from core.hooks import Hook
@@ -45,4 +46,12 @@ demo_seed = Hook(
     "demo_seed",
     """The demo data of the apps above, for `make run`. Receivers take no arguments, are
     idempotent, and run inside seed_demo's transaction after the demo contacts exist.""",
+)
+
+import_kinds = Hook(
+    "import_kinds",
+    """What else the CSV import pages and jobs can import besides contacts. Receivers take no
+    arguments and return a leads.imports.kinds.ImportKind: its name, label, permission, target
+    fields and the function that writes one row (through the app's own service). The upload,
+    mapping, chunked run, progress and heartbeat, and the rejected-rows report stay leads'.""",
 )
