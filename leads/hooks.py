@@ -10,7 +10,8 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | contacts_changed | contact_create, contact_update, company_update, event ingest, imports | scoring: contacts_rescore_queue |
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
 | contact_page_panels | the contact page | scoring: score_panel_for_page |
-| demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed |
+| demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed; insights: demo_history_seed |
+| data_generated | generate_data (leads.generate.data_history), after its contacts, stage history and events are committed and the events' indexes are back | insights: history_generate_for_run |
 """
 
 from core.hooks import Hook
@@ -45,4 +46,14 @@ demo_seed = Hook(
     "demo_seed",
     """The demo data of the apps above, for `make run`. Receivers take no arguments, are
     idempotent, and run inside seed_demo's transaction after the demo contacts exist.""",
+)
+
+data_generated = Hook(
+    "data_generated",
+    """generate_data wrote a run of synthetic contacts (with their stage history) and events, and
+    asks the apps above for the history that goes with them. Receivers get `contact_id_min`,
+    `contact_id_max` (the run's contacts), `actor` (the actor_system of the run's stage changes),
+    `run` (the run tag), `seed`, `now`, `history_days` (how far back MQLs go) and `log` (a
+    callable taking a line of progress); they commit their own chunks and return a summary
+    string (or None).""",
 )
