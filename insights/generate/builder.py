@@ -278,7 +278,7 @@ class Builder:
         # Delivered within minutes, first touch within hours, decided when the stage moved on.
         end = decided if decided is not None else self.clock.epoch
         assigned = qualified + min(rng.uniform(5, 600), max(1, (end - qualified) * 0.1))
-        gap = rng.lognormvariate(math.log(3 * 3600), 1.2)
+        gap = rng.lognormvariate(math.log(3 * 3600), 1.5)
         if decided is not None and assigned + gap > decided - 60:
             gap = rng.uniform(0.2, 0.9) * max(60, decided - assigned)
         first_touch = assigned + gap if assigned + gap < end else None

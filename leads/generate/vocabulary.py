@@ -146,11 +146,11 @@ STAGE_PATHS = {
 # decide within days, an opportunity opens within weeks, a deal closes within months. Steps up to
 # MQL happen any time in the contact's life.
 STAGE_GAP_DAYS = {
-    S.SQL: (0.02, 5.0),
+    S.SQL: (0.02, 8.0),
     S.OPPORTUNITY: (2.0, 30.0),
     S.CUSTOMER: (15.0, 90.0),
 }
-AFTER_MQL_GAP_DAYS = (0.02, 5.0)  # nurture / disqualified right after MQL: sales rejected it
+AFTER_MQL_GAP_DAYS = (0.02, 8.0)  # nurture / disqualified right after MQL: sales rejected it
 AFTER_SQL_GAP_DAYS = (10.0, 60.0)  # nurture / disqualified after SQL: the deal did not happen
 OPEN_MQL_DAYS = 14  # contacts still at MQL became one within this many days
 STAGE_REASONS = {
