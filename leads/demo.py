@@ -1,6 +1,6 @@
 """Demo data for `make run`: one user per role, ~300 companies, ~2,000 contacts, ~50,000 events,
 and, through hooks.demo_seed, the demo data of the apps above (a published scoring model,
-sales teams, routing).
+sales teams, routing, six months of MQLs with decisions, deals and campaign spend).
 
 Deterministic (fixed seed) and idempotent: users are created when missing, and the data set is
 written once, in one transaction; a second run finds its history rows and adds nothing.
