@@ -24,6 +24,10 @@ PLANTED = {
     "title_odds": {"won": 0.40, "accepted": 0.08, "rejected": 0.02, "open": 0.06},
     "campaign_odds": {"won": 0.0, "accepted": 0.02, "rejected": 0.35, "open": 0.08},
     "campaign_not_icp_share": 0.8,  # of its rejections; other rejections: 15%
+    # What a report on a generated history (or the demo's) must at least find: acceptance where
+    # the title's rule fired ÷ where it did not, and the campaign's reject rate.
+    "title_min_lift": 1.15,
+    "campaign_min_reject_rate": 0.6,
 }
 
 # Reject reasons of the MQLs outside the planted campaign (codes of the default reasons).
