@@ -63,7 +63,9 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
             )
         )
     if Contact.objects.count() < mqls:  # one contact per MQL
-        call_command("generate_data", contacts=mqls, events=mqls, seed=7, stdout=io.StringIO())
+        call_command(  # contacts only: the bench opens its own MQLs
+            "generate_data", contacts=mqls, events=mqls, seed=7, history=False, stdout=io.StringIO()
+        )
     team, _ = Team.objects.get_or_create(name=team_name)
     rep_ids = []
     for i in range(reps):

@@ -8,6 +8,8 @@ class InsightsConfig(AppConfig):
     name = "insights"
 
     def ready(self) -> None:
+        from insights.demo import demo_history_seed
+        from insights.generate import history_generate_for_run
         from insights.imports import deals_import_kind, spend_import_kind
         from insights.panels import deals_panel_for_page
         from leads import hooks
@@ -15,3 +17,5 @@ class InsightsConfig(AppConfig):
         hooks.contact_page_panels.register(deals_panel_for_page)
         hooks.import_kinds.register(deals_import_kind)
         hooks.import_kinds.register(spend_import_kind)
+        hooks.demo_seed.register(demo_history_seed)
+        hooks.data_generated.register(history_generate_for_run)

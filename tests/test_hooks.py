@@ -37,7 +37,12 @@ def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
     assert hooks.demo_seed.names() == [
         "scoring.demo.demo_model_seed",
         "handoff.demo.demo_pipeline_seed",
+        "insights.demo.demo_history_seed",
     ]
+
+
+def test_generated_data_gets_its_history_from_insights():
+    assert hooks.data_generated.names() == ["insights.generate.history_generate_for_run"]
 
 
 def test_feedback_adds_sales_decision_to_the_mql_page():
