@@ -6,8 +6,9 @@ Usage:
 
 Makes (once) N contacts with an open, assigned MQL each, spread over 20 reps of one team with a
 manager: two running clocks per MQL (first touch, decision), so 2·N open clocks, due over the
-next days. Then times the scan, each in a transaction rolled back afterwards so every repeat sees
-the same clocks: with nothing due, with `--due` clocks overdue, and with every clock overdue.
+next days. Then times the scan at three moments, each in a transaction rolled back afterwards so
+every repeat sees the same clocks (vacuumed between repeats, untimed): before anything is due,
+when `--due` clocks have run out, and when every clock has.
 The timing includes the foreign-key checks that the commit would run (`SET CONSTRAINTS ALL
 IMMEDIATE` before the rollback) and the summary query for the emails, not sending them.
 Target: the scan over 100,000 open clocks in under a second.
@@ -19,7 +20,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +37,15 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from core import roles  # noqa: E402
-from handoff.models import MemberRole, Mql, SlaClock, SlaPolicy, Team, TeamMember  # noqa: E402
+from handoff.models import (  # noqa: E402
+    Breach,
+    MemberRole,
+    Mql,
+    SlaClock,
+    SlaPolicy,
+    Team,
+    TeamMember,
+)
 from handoff.services import breaches_record  # noqa: E402
 from leads.models import Contact  # noqa: E402
 
@@ -54,7 +63,9 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
             )
         )
     if Contact.objects.count() < mqls:  # one contact per MQL
-        call_command("generate_data", contacts=mqls, events=mqls, seed=7, stdout=io.StringIO())
+        call_command(  # contacts only: the bench opens its own MQLs
+            "generate_data", contacts=mqls, events=mqls, seed=7, history=False, stdout=io.StringIO()
+        )
     team, _ = Team.objects.get_or_create(name=team_name)
     rep_ids = []
     for i in range(reps):
@@ -71,8 +82,9 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
         cursor.execute(
             f"""INSERT INTO {Mql._meta.db_table}
                 (contact_id, status, qualified_at, team_id, owner_id, assigned_at, grade,
-                 breakdown)
-            SELECT c.id, 'open', %s, %s, ({reps_array})[1 + c.id %% {len(rep_ids)}], %s, 'B', '[]'
+                 breakdown, source, campaign, touch_campaign)
+            SELECT c.id, 'open', %s, %s, ({reps_array})[1 + c.id %% {len(rep_ids)}], %s, 'B', '[]',
+                   c.source, c.campaign, ''
             FROM {Contact._meta.db_table} c
             WHERE NOT EXISTS (SELECT 1 FROM {Mql._meta.db_table} m
                               WHERE m.contact_id = c.id AND m.status = 'open')
@@ -104,23 +116,25 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
     return rep_ids
 
 
+def _now_with_due(overdue: int) -> datetime:
+    """The scan time at which the first `overdue` open clocks (by due time) have run out."""
+    open_clocks = SlaClock.objects.filter(stopped_at__isnull=True, breached_at__isnull=True)
+    due = open_clocks.order_by("due_at").values_list("due_at", flat=True)
+    if not overdue:
+        return due[0] - timedelta(minutes=1)
+    return due[min(overdue, open_clocks.count()) - 1]
+
+
 def timed_scan(*, overdue: int, repeats: int) -> tuple[list[float], int]:
-    """Make `overdue` open clocks due in the past, scan, roll back; return times and breaches."""
+    """Scan at the moment `overdue` open clocks have run out, roll back; the times and the
+    breaches recorded. Time moves, not the clocks: nothing is updated before the scan, and the
+    tables are vacuumed between repeats (untimed), as if each scan met clocks written long ago."""
     times, found = [], 0
+    now = _now_with_due(overdue)
     for _ in range(repeats):
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {SlaClock._meta.db_table}, {Breach._meta.db_table}")
         with transaction.atomic():
-            now = timezone.now()
-            if overdue:
-                ids = list(
-                    SlaClock.objects.filter(stopped_at__isnull=True, breached_at__isnull=True)
-                    .order_by("pk")
-                    .values_list("pk", flat=True)[:overdue]
-                )
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"UPDATE {SlaClock._meta.db_table} SET due_at = %s WHERE id = ANY(%s)",
-                        [now - timedelta(minutes=1), ids],
-                    )
             start = time.perf_counter()
             found = breaches_record(now=now)
             with connection.cursor() as cursor:

@@ -26,6 +26,7 @@ each figure next to its target:
 """
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -46,7 +47,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import DatabaseError, connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from config.celery import app  # noqa: E402
@@ -184,6 +185,27 @@ class Workers:
             self.peaks = [max(a, b) for a, b in zip(self.peaks, self.rss(), strict=True)]
             time.sleep(0.05)
 
+    def settle(self) -> None:
+        """Until the workers are idle: what the previous run left them (the routing of the MQLs
+        it opened, rescores its stage moves queued) is not this run's time."""
+        while self.alive():
+            inspect = app.control.inspect(timeout=1.0)
+            busy = [
+                task
+                for answer in (inspect.active() or {}, inspect.reserved() or {})
+                for tasks_ in answer.values()
+                for task in tasks_
+            ]
+            with app.connection_for_write() as conn, conn.channel() as channel:
+                waiting = channel.client.llen(self.queue)
+            if not busy and not waiting:
+                break
+            time.sleep(0.5)
+        # And the server has written out what the previous run dirtied: a checkpoint that the
+        # last run's writes set off would otherwise overlap this one (untimed; needs superuser).
+        with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+            cursor.execute("CHECKPOINT")
+
     def alive(self) -> bool:
         return all(proc.poll() is None for proc in self.procs)
 
@@ -221,6 +243,7 @@ def full_rescore(workers: Workers | None, label: str, target: str) -> float:
     else:
         app.conf.task_always_eager = False
         app.conf.task_default_queue = workers.queue
+        workers.settle()
         before = workers.rss()
         workers.peaks = list(before)
         started = time.perf_counter()
@@ -231,7 +254,9 @@ def full_rescore(workers: Workers | None, label: str, target: str) -> float:
     app.conf.task_default_queue = UNUSED_QUEUE
     history = ScoreHistory.objects.filter(recorded_at=run.as_of).count()
     analyze_scores()
-    print(f"  {label}: {seconds:.1f} s [target {target}] — {run.status}, {run.chunks_total} "
+    own = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+    print(f"  {label}: {seconds:.1f} s [target {target}] (the run itself, started to finished:"
+          f" {own:.1f} s) — {run.status}, {run.chunks_total} "
           f"chunks, {run.contacts_scored:,} contacts scored, {run.scores_changed:,} score rows "
           f"written or removed, {history:,} history rows, {run.mqls_created:,} MQLs{rss} "
           f"(load {load()})", flush=True)  # fmt: skip

@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "SlaKindEnum": "handoff.models.SlaKind",
         "MqlStatusEnum": "handoff.models.MqlStatus",
         "ClockChangeReasonEnum": "handoff.models.ClockChangeReason",
+        "DealStageEnum": "insights.models.DealStage",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -53,6 +53,20 @@ HANDOFF_MANAGER = [
     "feedback.view_decision",
 ]
 
+# Deals and campaign spend are marketing's data (imported from the CRM and the ad platforms):
+# marketers record, import and correct them. Everyone reads the deals of the contacts they may
+# see (insights.selectors: no permission needed beyond seeing the contact); the spend is read by
+# marketers and admins only.
+DEALS_EDIT = [
+    "insights.view_deal",
+    "insights.add_deal",
+    "insights.change_deal",
+    "insights.view_campaignspend",
+    "insights.add_campaignspend",
+    "insights.change_campaignspend",
+    "insights.delete_campaignspend",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETING: [
         "leads.view_all_contacts",
@@ -70,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "feedback.view_decision",
         "feedback.view_rejectreason",
         "handoff.view_team",
+        *DEALS_EDIT,
     ],
     SALES_REP: [
         "leads.view_contact",
@@ -93,7 +108,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     ADMIN: ["*"],  # every permission of LeadBridge's own apps
 }
-OWN_APPS = ("leads", "scoring", "handoff", "feedback")
+OWN_APPS = ("leads", "scoring", "handoff", "feedback", "insights")
 
 
 def sync_roles(apps, schema_editor=None) -> None:

@@ -395,7 +395,8 @@ class SlaPolicy(models.Model):
 class SlaClock(models.Model):
     """One SLA clock of an MQL; open while neither stopped nor breached."""
 
-    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="clocks")
+    # (Looked up through the unique (mql, kind) index.)
+    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="clocks", db_index=False)
     kind = models.CharField(max_length=20, choices=SlaKind.choices)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField()
@@ -448,25 +449,44 @@ class ClockChange(models.Model):
 
 
 class Breach(models.Model):
-    """A clock that ran out, recorded once (one row per clock, whatever the schedulers do)."""
+    """A clock that ran out, recorded once (one row per clock, whatever the schedulers do).
 
-    clock = models.OneToOneField(SlaClock, on_delete=models.CASCADE, related_name="breach")
-    mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="breaches")
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="breaches")
+    Its references carry no database constraint (the ORM still cascades and nulls them): the
+    breach scan writes them in bulk from the clock it has just locked and that clock's MQL, both
+    under constraints of their own, and the acknowledgement and waiver from the signed-in user;
+    seven per-row checks would prove nothing and were half the scan's time. Only the lookups
+    the pages use are indexed."""
+
+    clock = models.OneToOneField(
+        SlaClock, on_delete=models.CASCADE, related_name="breach", db_constraint=False
+    )
+    mql = models.ForeignKey(
+        Mql, on_delete=models.CASCADE, related_name="breaches", db_constraint=False
+    )
+    policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.PROTECT, related_name="breaches", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     kind = models.CharField(max_length=20, choices=SlaKind.choices)
-    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
-    owner = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        Team, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    owner = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     due_at = models.DateTimeField()
     breached_at = models.DateTimeField(db_index=True)
     acknowledged_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement = models.TextField(blank=True)
     # Waived by a manager or admin: listed apart and left out of compliance figures.
     waived_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
     waived_at = models.DateTimeField(null=True, blank=True)
     waiver_reason = models.TextField(blank=True)
 

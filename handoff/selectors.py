@@ -21,11 +21,16 @@ def managed_team_ids(user) -> list[int]:
     )
 
 
-def _scope(user, *, owner_field: str, team_field: str) -> Q | None:
-    """None: everything (admins); otherwise own rows plus those of teams the user manages."""
+def _scope(user, *, owner_field: str, team_field: str, routed_field: str = "") -> Q | None:
+    """None: everything (admins); otherwise own rows plus those of teams the user manages
+    (with `routed_field`: also rows with no team whose routing chose one of them)."""
     if is_admin(user):
         return None
-    return Q(**{owner_field: user.pk}) | Q(**{f"{team_field}__in": managed_team_ids(user)})
+    teams = managed_team_ids(user)
+    scope = Q(**{owner_field: user.pk}) | Q(**{f"{team_field}__in": teams})
+    if routed_field:
+        scope |= Q(**{f"{team_field}__isnull": True, f"{routed_field}__in": teams})
+    return scope
 
 
 def mqls_for_user(*, user) -> QuerySet[Mql]:
@@ -119,12 +124,18 @@ def sla_compliance(*, user, group_by: str, since: datetime, until: datetime) -> 
         | Q(breached_at__gte=since, breached_at__lt=until)
     )
     clocks = clocks.exclude(breach__waived_at__isnull=False)  # waived: not counted at all
-    scope = _scope(user, owner_field="mql__owner_id", team_field="mql__team_id")
+    # An MQL nobody could take counts against the team its routing chose.
+    scope = _scope(
+        user,
+        owner_field="mql__owner_id",
+        team_field="mql__team_id",
+        routed_field="mql__routed_team_id",
+    )
     if scope is not None:
         clocks = clocks.filter(scope)
     group = {
         "rep": Coalesce("mql__owner__username", Value("(unassigned)")),
-        "team": Coalesce("mql__team__name", Value("(no team)")),
+        "team": Coalesce("mql__team__name", "mql__routed_team__name", Value("(no team)")),
         "week": TruncWeek(Coalesce("breached_at", "stopped_at")),
     }[group_by]
     rows = (

@@ -1,6 +1,6 @@
 """Demo data for `make run`: one user per role, ~300 companies, ~2,000 contacts, ~50,000 events,
 and, through hooks.demo_seed, the demo data of the apps above (a published scoring model,
-sales teams, routing).
+sales teams, routing, six months of MQLs with decisions, deals and campaign spend).
 
 Deterministic (fixed seed) and idempotent: users are created when missing, and the data set is
 written once, in one transaction; a second run finds its history rows and adds nothing.
@@ -24,7 +24,8 @@ SEED = 2026
 COMPANIES = 300
 CONTACTS = 2000
 EVENTS = 50_000
-DAYS = 90
+DAYS = 90  # events
+STAGE_DAYS = 200  # stage histories: the apps above give the last six months a history
 # (username, role, first name, last name)
 USERS = (
     ("marketer", roles.MARKETING, "Mara", "Marketing"),
@@ -89,6 +90,7 @@ def demo_seed(*, password: str | None = None) -> DemoResult:
             owner_ids=reps,
             actor=ACTOR,
             chunk_contacts=CONTACTS,
+            stage_days=STAGE_DAYS,
         )
         hooks.demo_seed()
     return DemoResult(users_created=users, data=data)

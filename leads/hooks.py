@@ -1,6 +1,6 @@
 """The hook points of leads: where the apps built on it react to what happens to contacts.
 
-leads never imports scoring, handoff or feedback. Where they must react, leads calls these hooks
+leads never imports scoring, handoff, feedback or insights. Where they must react, leads calls these hooks
 (see core.hooks); each app registers its receivers in its AppConfig.ready(), so they run in
 INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 
@@ -9,8 +9,10 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | stage_changed | stage_change, stage_change_bulk (inside their transaction) | handoff: mqls_follow_stages |
 | contacts_changed | contact_create, contact_update, company_update, event ingest, imports | scoring: contacts_rescore_queue |
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
-| contact_page_panels | the contact page | scoring: score_panel_for_page |
-| demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed |
+| contact_page_panels | the contact page | scoring: score_panel_for_page; insights: deals_panel_for_page |
+| demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed; insights: demo_history_seed |
+| import_kinds | the import pages and jobs (leads.imports.kinds) | insights: deals_import_kind, spend_import_kind |
+| data_generated | generate_data (leads.generate.data_history), after its contacts, stage history and events are committed and the events' indexes are back | insights: history_generate_for_run |
 """
 
 from core.hooks import Hook
@@ -45,4 +47,22 @@ demo_seed = Hook(
     "demo_seed",
     """The demo data of the apps above, for `make run`. Receivers take no arguments, are
     idempotent, and run inside seed_demo's transaction after the demo contacts exist.""",
+)
+
+import_kinds = Hook(
+    "import_kinds",
+    """What else the CSV import pages and jobs can import besides contacts. Receivers take no
+    arguments and return a leads.imports.kinds.ImportKind: its name, label, permission, target
+    fields and the function that writes one row (through the app's own service). The upload,
+    mapping, chunked run, progress and heartbeat, and the rejected-rows report stay leads'.""",
+)
+
+data_generated = Hook(
+    "data_generated",
+    """generate_data wrote a run of synthetic contacts (with their stage history) and events, and
+    asks the apps above for the history that goes with them. Receivers get `contact_id_min`,
+    `contact_id_max` (the run's contacts), `actor` (the actor_system of the run's stage changes),
+    `run` (the run tag), `seed`, `now`, `history_days` (how far back MQLs go) and `log` (a
+    callable taking a line of progress); they commit their own chunks and return a summary
+    string (or None).""",
 )

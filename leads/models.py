@@ -240,10 +240,14 @@ def _import_upload_to(job: "ImportJob", filename: str) -> str:
 
 
 class ImportJob(models.Model):
-    """One upload of a contacts CSV: its column mapping, progress and per-row report."""
+    """One upload of a CSV file: its kind (contacts, or a kind an app above registered: see
+    leads.imports.kinds), its column mapping, progress and per-row report."""
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(
+        max_length=30, default="contacts", help_text="What the rows are: contacts, deals, …"
     )
     file = models.FileField(upload_to=_import_upload_to, max_length=300)
     original_filename = models.CharField(max_length=255)

@@ -7,7 +7,8 @@ from leads.imports.jobs import import_job_run, imports_stalled_fail
 
 @shared_task(name="leads.contacts_import")
 def contacts_import_task(job_id: int) -> bool:
-    """Run a contacts import job. Safe to run twice: the service claims the job first."""
+    """Run an import job (contacts, or a kind registered on hooks.import_kinds). Safe to run
+    twice: the service claims the job first."""
     return import_job_run(job_id=job_id)
 
 

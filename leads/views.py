@@ -98,7 +98,8 @@ def _contact_page(request, contact: Contact, form: StageChangeForm | None, statu
     event_count = contact.events.count() if len(events) == TIMELINE_EVENTS else len(events)
     timeline = sorted(
         [TimelineItem(e.occurred_at, "event", e) for e in events]
-        + [TimelineItem(c.changed_at, "stage", c) for c in history],
+        # newest first like the events, so two moves at the same moment show the later on top
+        + [TimelineItem(c.changed_at, "stage", c) for c in reversed(history)],
         key=lambda t: t.at,
         reverse=True,
     )

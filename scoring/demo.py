@@ -25,6 +25,8 @@ SETTINGS = {
 FIT_RULES = [
     {"field": "seniority", "operator": "in", "value": ["vp", "c_level", "director"], "points": 25},
     {"field": "job_title", "operator": "contains", "value": "marketing", "points": 10},
+    # The title the demo history plants as a winner (insights.generate.PLANTED).
+    {"field": "job_title", "operator": "contains", "value": "revenue operations", "points": 15},
     {"field": "company.employee_count", "operator": "between", "value": [200, 5000], "points": 20},
     {
         "field": "company.industry",

@@ -187,6 +187,9 @@ class ContactScore(ScoreFields):
     """The current score of a contact under a model; written only by scoring.engine."""
 
     breakdown = models.JSONField(default=list)  # [{"rule": key, "points": p}, ...] fired rules
+    # Every rule's points in the version's order, as text: how the engine tells that a
+    # breakdown changed without building it for every contact ("" until first written so).
+    points_key = models.TextField(db_default="", editable=False)
     scored_at = models.DateTimeField(help_text="When this score last changed")
 
     class Meta:
@@ -200,7 +203,15 @@ class ContactScore(ScoreFields):
                 name="contactscore_blocked_not_eligible",
             ),
         ]
-        indexes = [models.Index(fields=["model", "mql_eligible"], name="contactscore_model_mql")]
+        indexes = [
+            # The eligible few (the contacts filter, qualification): a row that is not eligible
+            # costs no entry here, which a full rescore writing every score feels.
+            models.Index(
+                fields=["model", "contact"],
+                condition=Q(mql_eligible=True),
+                name="contactscore_eligible",
+            )
+        ]
 
 
 class ScoreHistory(ScoreFields):
@@ -212,7 +223,6 @@ class ScoreHistory(ScoreFields):
         ordering = ["recorded_at", "id"]
         indexes = [
             models.Index(fields=["contact", "model", "recorded_at"], name="scorehistory_trend"),
-            models.Index(fields=["model"], name="scorehistory_model"),  # model_delete
         ]
 
 

@@ -4,7 +4,7 @@ It reads one contact, its company and its events in Python and applies the same 
 semantics, so a property-based test can compare it with the generated SQL on random data.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+import math
 
 from scoring.catalogue import FieldType, Operator
 from scoring.engine.query import window_start
@@ -14,7 +14,10 @@ from scoring.spec import ModelSpec
 
 
 def round2(x: float) -> float:
-    return float(Decimal(format(x, ".15g")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """To cents, halves up, with the float operations of the engine's SQL (Dialect.round2):
+    nearest billionth (half to even), plus half a cent, floor, over 100."""
+    nano = float(round(x * 1e9))
+    return float(math.floor((nano + 5e6) / 1e7)) / 100.0
 
 
 def _field_value(contact, fdef):

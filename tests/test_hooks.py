@@ -21,14 +21,29 @@ def test_contact_changes_queue_a_rescore():
 
 def test_scoring_adds_score_filters_and_the_score_panel_to_the_contact_pages():
     assert hooks.contact_filters.names() == ["scoring.filters.ContactScoreFilter"]
-    assert hooks.contact_page_panels.names() == ["scoring.score_panel.score_panel_for_page"]
+    assert hooks.contact_page_panels.names() == [
+        "scoring.score_panel.score_panel_for_page",
+        "insights.panels.deals_panel_for_page",
+    ]
+
+
+def test_insights_adds_deals_and_campaign_spend_to_the_csv_imports():
+    assert hooks.import_kinds.names() == [
+        "insights.imports.deals_import_kind",
+        "insights.imports.spend_import_kind",
+    ]
 
 
 def test_the_demo_data_of_the_apps_above_leads_is_seeded_through_one_hook():
     assert hooks.demo_seed.names() == [
         "scoring.demo.demo_model_seed",
         "handoff.demo.demo_pipeline_seed",
+        "insights.demo.demo_history_seed",
     ]
+
+
+def test_generated_data_gets_its_history_from_insights():
+    assert hooks.data_generated.names() == ["insights.generate.history_generate_for_run"]
 
 
 def test_feedback_adds_sales_decision_to_the_mql_page():

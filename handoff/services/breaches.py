@@ -174,16 +174,18 @@ def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
         " WHERE stopped_at IS NULL AND breached_at IS NULL AND due_at <= %s"
     )
 
-    def insert(source: str) -> str:
-        # (The WHERE also tells SQLite that ON CONFLICT is not part of the join.)
+    def insert(source: str, *, once: bool) -> str:
+        # `once`: skip a clock that has its breach already. On PostgreSQL the claim is enough
+        # (a clock is claimed by one scan only) and the unique clock stays the guard: a plain
+        # insert costs a third less than a speculative one. (The WHERE also tells SQLite that
+        # ON CONFLICT is not part of the join.)
         return (
             f"INSERT INTO {Breach._meta.db_table} (clock_id, mql_id, policy_id, kind, team_id,"
             " owner_id, due_at, breached_at, acknowledgement, waiver_reason)"
             " SELECT c.id, c.mql_id, c.policy_id, c.kind, coalesce(m.team_id, m.routed_team_id),"
             " m.owner_id, c.due_at, %s, '', ''"
             f" FROM {source} c JOIN {mql} m ON m.id = c.mql_id WHERE c.due_at <= %s"
-            " ON CONFLICT (clock_id) DO NOTHING"
-        )
+        ) + (" ON CONFLICT (clock_id) DO NOTHING" if once else "")
 
     new_columns = "id, mql_id, kind, team_id, owner_id"
     with connection.cursor() as cursor:
@@ -193,14 +195,18 @@ def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(
                 f"WITH claimed AS ({claim} RETURNING id, mql_id, policy_id, kind, due_at),"
-                f" new AS ({insert('claimed')} RETURNING {new_columns}), " + _BREACH_SUMMARY_SQL,
+                f" new AS ({insert('claimed', once=False)} RETURNING {new_columns}), "
+                + _BREACH_SUMMARY_SQL,
                 [at, at, at, at, MemberRole.MANAGER, EMAIL_LINES],
             )
         else:  # SQLite: the UPDATE holds the database's write lock until the commit
             cursor.execute(claim, [at, at])
             if not cursor.rowcount:
                 return 0, []
-            cursor.execute(insert(f"(SELECT * FROM {clock} WHERE breached_at = %s)"), [at, at, at])
+            cursor.execute(
+                insert(f"(SELECT * FROM {clock} WHERE breached_at = %s)", once=True),
+                [at, at, at],
+            )
             cursor.execute(
                 f"WITH new AS (SELECT {new_columns} FROM {Breach._meta.db_table}"
                 " WHERE breached_at = %s), " + _BREACH_SUMMARY_SQL,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("insights", "0001_initial"),
+        ("insights", "0002_deal_permissions_for_roles"),
         ("scoring", "0006_score_tables_without_foreign_key_checks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

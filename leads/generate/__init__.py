@@ -6,7 +6,9 @@ executemany (one prepared INSERT per chunk) on SQLite, so memory stays flat what
 
 The shape of the data:
 - contacts are spread over the lifecycle stages (most are leads); each has the history rows of
-  the way it went through the funnel to its stage, every move one the policy allows;
+  the way it went through the funnel to its stage, every move one the policy allows; steps up
+  to MQL happen any time in the contact's life (over the last `stage_days` days), the steps
+  after it at a realistic pace (sales decide within days, deals close within months);
 - about 30% of contacts have no events; the rest get events with a heavy (Pareto) skew, later
   stages more active; events are more frequent the more recent, over the last `days` days;
 - page views carry a url (pricing pages among them), emails a campaign, downloads an asset.
@@ -19,14 +21,17 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.db import analyze
+from leads import hooks
 from leads.generate.vocabulary import (
+    AFTER_MQL_GAP_DAYS,
+    AFTER_SQL_GAP_DAYS,
     CAMPAIGNS,
     COMPANY_SUFFIXES,
     COMPANY_WORDS,
@@ -37,6 +42,7 @@ from leads.generate.vocabulary import (
     JOB_TITLES,
     LAST_NAMES,
     LEGAL_FORMS,
+    OPEN_MQL_DAYS,
     OWNED_STAGES,
     PARETO_ALPHA,
     PARETO_CAP,
@@ -44,6 +50,7 @@ from leads.generate.vocabulary import (
     SOURCE_WEIGHTS,
     SOURCES,
     STAGE_ACTIVITY,
+    STAGE_GAP_DAYS,
     STAGE_PATHS,
     STAGE_REASONS,
     STAGE_WEIGHTS,
@@ -58,9 +65,9 @@ from leads.generate.writing import (
     reserve_ids,
     write_rows,
 )
-from leads.models import ActivityEvent, Company, Contact, StageChange
+from leads.models import ActivityEvent, Company, Contact, LifecycleStage, StageChange
 
-__all__ = ["GenerateResult", "data_generate", "event_indexes_dropped"]
+__all__ = ["GenerateResult", "data_generate", "data_history", "event_indexes_dropped"]
 
 
 @dataclass
@@ -71,6 +78,13 @@ class GenerateResult:
     events: int = 0
     seconds: float = 0.0
     run: str = ""
+    history: list[str] = field(default_factory=list)  # what the data_generated receivers wrote
+    # The run, for data_history: its contacts' id range, the actor of its stage history.
+    contact_id_min: int | None = None
+    contact_id_max: int | None = None
+    actor: str = ""
+    seed: int = 0
+    now: datetime | None = None
 
     @property
     def rows(self) -> int:
@@ -176,13 +190,16 @@ def data_generate(
     now: datetime | None = None,
     chunk_contacts: int = 10_000,
     progress: Callable[[GenerateResult], None] | None = None,
+    stage_days: int | None = None,
 ) -> GenerateResult:
     """Write `contacts` contacts (with their stage history), `events` events and `companies`
     companies (default: one per 20 contacts, at least one). Deterministic for a given seed,
     apart from the run tag that keeps emails, domains and event ids unique across runs.
 
     Contacts past MQL are owned by one of `owner_ids` (when given). Each chunk of contacts is
-    committed with its events, so a huge run keeps memory and lock queues small.
+    committed with its events, so a huge run keeps memory and lock queues small. Stage histories
+    go back `stage_days` days (default: `days`). data_history() then asks the apps above for
+    the history that goes with the run.
     """
     if contacts < 0 or events < 0 or (companies is not None and companies < 0):
         raise ValueError("counts must not be negative")
@@ -212,7 +229,11 @@ def data_generate(
     stage_weights = list(STAGE_WEIGHTS.values())
     types, type_weights, type_details = event_catalogue()
     owners = [str(pk) for pk in owner_ids]
+    # Owners from a stream of their own: the data is the same whether reps exist or not.
+    owner_rng = random.Random(seed * 7 + 1)
     window = days * 86400
+    stage_window = (stage_days or days) * 86400
+    first_id = last_id = None
     # Each chunk of contacts gets its exact share of the events (the totals add up to `events`).
     done_contacts = 0
     done_events = 0
@@ -221,14 +242,15 @@ def data_generate(
         chunk_events = events * (done_contacts + size) // contacts - done_events
         with transaction.atomic():
             ids = reserve_ids(Contact, size)
+            first_id = ids[0] if first_id is None else first_id
+            last_id = ids[-1]
             contact_rows, stage_rows, weights = [], [], []
             for i, pk in enumerate(ids):
                 n = done_contacts + i
                 stage = rng.choices(stages, stage_weights)[0]
                 path = rng.choice(STAGE_PATHS[stage])
-                age = rng.uniform(max(1, len(path)) * 3600, window + 30 * 86400)
-                moments = sorted((rng.uniform(0, age) for _ in path[1:]), reverse=True)
-                at = [clock.text(age)] + [clock.text(m) for m in moments]
+                age = rng.uniform(max(1, len(path)) * 3600, stage_window + 30 * 86400)
+                at = [clock.text(m) for m in _path_moments(rng, path, age)]
                 for step, to_stage in enumerate(path):
                     stage_rows.append(
                         (
@@ -260,7 +282,7 @@ def data_generate(
                         rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
                         rng.choice(CAMPAIGNS),
                         str(company_ids[company]) if company is not None else None,
-                        rng.choice(owners) if owners and stage in OWNED_STAGES else None,
+                        owner_rng.choice(owners) if owners and stage in OWNED_STAGES else None,
                         stage,
                         at[-1],
                         "{}",
@@ -302,7 +324,61 @@ def data_generate(
     # Statistics for the planner before anything scores these rows (autovacuum may be off).
     analyze(Company, Contact, StageChange, ActivityEvent)
     result.seconds = time.perf_counter() - started
+    result.contact_id_min, result.contact_id_max = first_id, last_id
+    result.actor, result.seed, result.now = actor, seed, clock.now
     return result
+
+
+def data_history(
+    *, result: GenerateResult, history_days: int, log: Callable[[str], None] | None = None
+) -> list[str]:
+    """The history of a committed run, from the apps above (leads.hooks.data_generated): MQLs
+    opened over the last `history_days` days, sales' decisions, touches, deals, campaign spend.
+    Call it once the events' indexes are back: the receivers read events. Returns what the
+    receivers report (also kept in result.history)."""
+    if result.contact_id_min is None:
+        return []
+    summaries = hooks.data_generated(
+        contact_id_min=result.contact_id_min,
+        contact_id_max=result.contact_id_max,
+        actor=result.actor,
+        run=result.run,
+        seed=result.seed,
+        now=result.now,
+        history_days=history_days,
+        log=log or (lambda line: None),
+    )
+    result.history = [s for s in summaries if s]
+    return result.history
+
+
+def _gap(rng: random.Random, step: str, before: str) -> float:
+    """Seconds between the step before and `step`, for the steps past MQL."""
+    if step in STAGE_GAP_DAYS:
+        low, high = STAGE_GAP_DAYS[step]
+    elif before == LifecycleStage.MQL:
+        low, high = AFTER_MQL_GAP_DAYS
+    else:
+        low, high = AFTER_SQL_GAP_DAYS
+    return rng.uniform(low, high) * 86400
+
+
+def _path_moments(rng: random.Random, path: list[str], age: float) -> list[float]:
+    """Seconds ago of each step of `path` for a contact created `age` seconds ago: the steps up
+    to MQL anywhere in its life, the steps past MQL each a realistic gap after the one before
+    (squeezed to fit when the contact is young)."""
+    free = path.index(LifecycleStage.MQL) + 1 if LifecycleStage.MQL in path else len(path)
+    gaps = [_gap(rng, path[i], path[i - 1]) for i in range(free, len(path))]
+    tail = sum(gaps)
+    if tail > 0.8 * age:
+        gaps = [g * 0.8 * age / tail for g in gaps]
+        tail = 0.8 * age
+    moments = [age] + sorted((rng.uniform(tail, age) for _ in path[1:free]), reverse=True)
+    for g in gaps:
+        moments.append(moments[-1] - g)
+    if len(path) > 1 and path[-1] == LifecycleStage.MQL:  # still waiting for sales: recent
+        moments[-1] = min(moments[-1], rng.uniform(0, OPEN_MQL_DAYS * 86400))
+    return moments
 
 
 def _events(

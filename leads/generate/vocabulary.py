@@ -112,15 +112,17 @@ JOB_TITLES = (
 
 # Share of contacts per stage, and the ways into each stage (every move is one the policy
 # allows: forward one step, or sideways to nurture / disqualified).
+# About a quarter of contacts ever become an MQL (a fifth within a year's history), a twentieth
+# reach opportunity: 1M contacts make ~200,000 MQLs and ~50,000 deals.
 STAGE_WEIGHTS = {
-    S.SUBSCRIBER: 14,
-    S.LEAD: 40,
-    S.MQL: 12,
-    S.SQL: 7,
-    S.OPPORTUNITY: 5,
-    S.CUSTOMER: 5,
-    S.NURTURE: 11,
-    S.DISQUALIFIED: 6,
+    S.SUBSCRIBER: 18,
+    S.LEAD: 52,
+    S.MQL: 2,
+    S.SQL: 5,
+    S.OPPORTUNITY: 4,
+    S.CUSTOMER: 1.5,
+    S.NURTURE: 10,
+    S.DISQUALIFIED: 7.5,
 }
 STAGE_PATHS = {
     S.SUBSCRIBER: [[S.SUBSCRIBER]],
@@ -129,9 +131,28 @@ STAGE_PATHS = {
     S.SQL: [[S.LEAD, S.MQL, S.SQL]],
     S.OPPORTUNITY: [[S.LEAD, S.MQL, S.SQL, S.OPPORTUNITY]],
     S.CUSTOMER: [[S.LEAD, S.MQL, S.SQL, S.OPPORTUNITY, S.CUSTOMER]],
-    S.NURTURE: [[S.LEAD, S.MQL, S.NURTURE], [S.LEAD, S.MQL, S.SQL, S.NURTURE]],
-    S.DISQUALIFIED: [[S.LEAD, S.DISQUALIFIED], [S.LEAD, S.MQL, S.SQL, S.DISQUALIFIED]],
+    S.NURTURE: [
+        [S.LEAD, S.NURTURE],
+        [S.LEAD, S.MQL, S.NURTURE],
+        [S.LEAD, S.MQL, S.SQL, S.NURTURE],
+    ],
+    S.DISQUALIFIED: [
+        [S.LEAD, S.DISQUALIFIED],
+        [S.LEAD, S.MQL, S.DISQUALIFIED],
+        [S.LEAD, S.MQL, S.SQL, S.DISQUALIFIED],
+    ],
 }
+# How long after the step before a contact takes each step past MQL, in days (low, high): sales
+# decide within days, an opportunity opens within weeks, a deal closes within months. Steps up to
+# MQL happen any time in the contact's life.
+STAGE_GAP_DAYS = {
+    S.SQL: (0.02, 8.0),
+    S.OPPORTUNITY: (2.0, 30.0),
+    S.CUSTOMER: (15.0, 90.0),
+}
+AFTER_MQL_GAP_DAYS = (0.02, 8.0)  # nurture / disqualified right after MQL: sales rejected it
+AFTER_SQL_GAP_DAYS = (10.0, 60.0)  # nurture / disqualified after SQL: the deal did not happen
+OPEN_MQL_DAYS = 14  # contacts still at MQL became one within this many days
 STAGE_REASONS = {
     S.SUBSCRIBER: "Signed up for the newsletter",
     S.LEAD: "Filled in a form",

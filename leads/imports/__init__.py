@@ -16,6 +16,9 @@ Contacts (CSV):
 - contacts_mapping: which field each column feeds (mapping_guess, mapping_validate) and the
   checks of each value (contact_row_parse)
 - contacts_write: the bulk writes of one chunk (contacts_chunk_write)
+- kinds: what a job can import, contacts and the kinds apps above register on
+  hooks.import_kinds (deals, campaign spend); rows: rows_import, the row-by-row import of such a
+  kind through its app's writer, with the same reading, report and progress as contacts
 - jobs: browser uploads as ImportJob rows (import_job_create, import_job_start, import_job_run;
   leads.tasks runs the large ones); selectors: import_jobs_for_user, import_job_get_for_user
 - forms, views, urls: the pages under /import/

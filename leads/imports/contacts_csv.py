@@ -84,7 +84,7 @@ def _sniff_delimiter(sample: str) -> str:
         return ","
 
 
-def _rows(path: Path) -> tuple[list[str], str, Iterator[tuple[int, list[str]]], object]:
+def csv_rows(path: Path) -> tuple[list[str], str, Iterator[tuple[int, list[str]]], object]:
     """Headers, delimiter and an iterator of (line number, cells) after the header line."""
     fh = _open(path)
     try:
@@ -118,7 +118,7 @@ def _read_error(exc: Exception) -> str:
 
 def csv_inspect(*, path: Path, preview_rows: int = 5) -> CsvInfo:
     """Check that a file is a CSV with a usable header line; its headers, a preview, its size."""
-    headers, delimiter, rows, fh = _rows(path)
+    headers, delimiter, rows, fh = csv_rows(path)
     try:
         if not any(headers):
             raise DomainError(
@@ -185,7 +185,7 @@ def contacts_import(
         )
     now = now or timezone.now()
     reason = reason or f"Imported from {path.name}"
-    headers, _delimiter, rows, fh = _rows(path)
+    headers, _delimiter, rows, fh = csv_rows(path)
     with ExitStack() as stack:
         stack.callback(fh.close)
         mapping = mapping_validate(mapping=mapping, headers=headers)

@@ -1,8 +1,12 @@
-"""Import jobs: a contacts CSV uploaded in the browser, mapped, then run inline or by a worker.
+"""Import jobs: a CSV file uploaded in the browser, mapped, then run inline or by a worker.
+
+A job has a kind (leads.imports.kinds): contacts, imported set-based by contacts_csv, or a kind
+an app above registered, imported row by row through that app's writer (leads.imports.rows).
+Everything else is the same for every kind.
 
 Lifecycle: import_job_create stores the file (PENDING); import_job_start saves the mapping and
-runs it, inline for a small file, else through the Celery task leads.contacts_import;
-import_job_run claims the job with a conditional UPDATE (PENDING → RUNNING, so a second run is
+runs it, inline for a small file, else through the Celery task leads.contacts_import (which
+runs jobs of every kind); import_job_run claims the job with a conditional UPDATE (PENDING → RUNNING, so a second run is
 a no-op), commits each chunk of rows and saves progress after it (`updated_at` is the job's
 heartbeat), and ends it DONE or FAILED. imports_stalled_fail (every minute) fails a job whose
 worker died: RUNNING with no heartbeat for STALLED_WORK_AFTER_SECONDS.
@@ -26,6 +30,8 @@ from leads.imports.contacts_csv import (
     csv_inspect,
 )
 from leads.imports.contacts_mapping import mapping_validate
+from leads.imports.kinds import CONTACTS, import_kind_get, kind_mapping_validate
+from leads.imports.rows import rows_import
 from leads.models import ImportJob, ImportStatus, LifecycleStage
 
 if TYPE_CHECKING:
@@ -34,11 +40,15 @@ if TYPE_CHECKING:
 INLINE_MAX_ROWS = 2_000  # larger files run as a Celery task
 
 
-def import_job_create(*, by: "User", upload, filename: str) -> tuple[ImportJob, CsvInfo]:
-    """Store an uploaded CSV as a pending job, after checking it is a usable CSV file."""
+def import_job_create(
+    *, by: "User", upload, filename: str, kind: str = CONTACTS.name
+) -> tuple[ImportJob, CsvInfo]:
+    """Store an uploaded CSV of `kind` as a pending job, after checking it is a usable CSV file
+    (the caller checks that the user may import this kind)."""
+    kind = import_kind_get(kind).name
     if not filename.lower().endswith((".csv", ".txt", ".tsv")):
         raise DomainError("Upload a .csv file (comma, semicolon or tab separated).", field="file")
-    job = ImportJob(created_by=by, original_filename=filename[:255])
+    job = ImportJob(created_by=by, original_filename=filename[:255], kind=kind)
     job.file.save(Path(filename).name, upload, save=False)
     try:
         info = csv_inspect(path=Path(job.file.path))
@@ -50,19 +60,28 @@ def import_job_create(*, by: "User", upload, filename: str) -> tuple[ImportJob, 
     return job, info
 
 
-def import_job_start(*, job: ImportJob, mapping: dict[str, str], stage: str) -> ImportJob:
-    """Save the mapping and run the job: inline when small, else queued for a Celery worker."""
+def import_job_start(
+    *, job: ImportJob, mapping: dict[str, str], stage: str = LifecycleStage.LEAD
+) -> ImportJob:
+    """Save the mapping and run the job: inline when small, else queued for a Celery worker.
+    `stage` is where new contacts start (contacts only)."""
     from leads import tasks  # leads.tasks imports this module
 
     if job.status != ImportStatus.PENDING:
         raise DomainError("This import has already been started.", field="status")
-    if stage not in INITIAL_STAGES:
-        raise DomainError(
-            f"New contacts start in {' or '.join(INITIAL_STAGES)}, not {stage!r}.", field="stage"
-        )
+    kind = import_kind_get(job.kind)
     info = csv_inspect(path=Path(job.file.path), preview_rows=0)
-    job.mapping = mapping_validate(mapping=mapping, headers=info.headers)
-    job.options = {"stage": stage}
+    if kind.row_import is None:
+        if stage not in INITIAL_STAGES:
+            raise DomainError(
+                f"New contacts start in {' or '.join(INITIAL_STAGES)}, not {stage!r}.",
+                field="stage",
+            )
+        job.mapping = mapping_validate(mapping=mapping, headers=info.headers)
+        job.options = {"stage": stage}
+    else:
+        job.mapping = kind_mapping_validate(kind=kind, mapping=mapping, headers=info.headers)
+        job.options = {}
     job.total_rows = info.total_rows
     job.save(update_fields=["mapping", "options", "total_rows", "updated_at"])
     if info.total_rows <= INLINE_MAX_ROWS:
@@ -90,16 +109,28 @@ def import_job_run(*, job_id: int, now: datetime | None = None) -> bool:
         running.update(**_counts(result), updated_at=timezone.now())
 
     try:
-        result = contacts_import(
-            path=Path(job.file.path),
-            mapping=job.mapping,
-            by=job.created_by,
-            stage=job.options.get("stage", LifecycleStage.LEAD),
-            reason=f"Imported from {job.original_filename}",
-            rejected_path=Path(job.rejected_file.path),
-            progress=progress,
-            now=now,
-        )
+        kind = import_kind_get(job.kind)
+        if kind.row_import is None:
+            result = contacts_import(
+                path=Path(job.file.path),
+                mapping=job.mapping,
+                by=job.created_by,
+                stage=job.options.get("stage", LifecycleStage.LEAD),
+                reason=f"Imported from {job.original_filename}",
+                rejected_path=Path(job.rejected_file.path),
+                progress=progress,
+                now=now,
+            )
+        else:
+            result = rows_import(
+                kind=kind,
+                path=Path(job.file.path),
+                mapping=job.mapping,
+                by=job.created_by,
+                rejected_path=Path(job.rejected_file.path),
+                progress=progress,
+                now=now,
+            )
     except DomainError as exc:
         running.update(status=ImportStatus.FAILED, error=exc.message, finished_at=timezone.now())
         return True

@@ -109,8 +109,15 @@ class Dialect:
         return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '-{days} days')"
 
     def round2(self, expr: str) -> str:
+        """`expr` to cents, halves up, in float8 throughout (scoring.reference.round2 does the
+        same operations): first to the nearest billionth, so that a value that prints as a half
+        (2.675, stored as 2.67499999999999982) counts as one. A numeric round trip gave the
+        same cents at ~1 µs a value, a fifth of a full rescore under decaying rules."""
         if self.pg:
-            return f"round(({expr})::numeric, 2)::float8"
+            return (
+                f"(floor((round(({expr})::float8 * 1e9::float8) + 5e6::float8) / 1e7::float8)"
+                " / 100.0::float8)"
+            )
         return f"round({expr}, 2)"
 
     def concat_ws(self, parts: list[str]) -> str:

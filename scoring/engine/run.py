@@ -142,15 +142,18 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool
     removed, history rows added, score rows written, and the contacts that became MQL-eligible.
     """
     d = Dialect("postgresql")
-    query = compiled_query(spec, shape=shape, shadowed_by=shadowed_by, dialect=d)
+    query = compiled_query(spec, shape=shape, shadowed_by=shadowed_by, dialect=d, keyed=True)
     cs, hist = ContactScore._meta.db_table, ScoreHistory._meta.db_table
+    fired = [(r.key, f"s.f{i}") for i, r in enumerate(spec.fit_rules)]
+    fired += [(r.key, f"s.e{i}") for i, r in enumerate(spec.engagement_rules)]
+    breakdown, breakdown_params = d.json_fired(fired)
     scope_text, scope_params = scope_sql(shape, "cs.contact_id", d)
     columns = ", ".join(SCORE_COLUMNS)
     picked = ", ".join(f"d.{c}" for c in SCORE_COLUMNS)
     score_changed = f"cur.id IS NULL OR {_differs('cur', 's')}"
     updates = ", ".join(
         f"{c} = excluded.{c}"
-        for c in ("model_version_id", *SCORE_COLUMNS, "breakdown", "scored_at")
+        for c in ("model_version_id", *SCORE_COLUMNS, "breakdown", "points_key", "scored_at")
     )
     # The version is held (FOR KEY SHARE) for the statement in place of per-row foreign-key
     # checks: model_delete locks its versions first, so a chunk either finishes before the
@@ -161,17 +164,18 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool
     )
     sql.add(f" s AS MATERIALIZED ({query.text}),", list(query.params))
     sql.add(
-        f" cur AS MATERIALIZED (SELECT cs.id, cs.contact_id, cs.model_version_id, cs.breakdown,"
+        f" cur AS MATERIALIZED (SELECT cs.id, cs.contact_id, cs.model_version_id, cs.points_key,"
         f" {', '.join(f'cs.{c}' for c in SCORE_COLUMNS)} FROM {cs} cs"
         f" WHERE cs.model_id = %s AND {scope_text}),",
         [Slot("model"), *scope_params],
     )
     sql.add(
-        f" d AS MATERIALIZED (SELECT s.*, ({score_changed}) AS score_changed,"
+        f" d AS MATERIALIZED (SELECT s.contact_id, {', '.join(f's.{c}' for c in SCORE_COLUMNS)},"
+        f" s.points_key, {breakdown} AS breakdown, ({score_changed}) AS score_changed,"
         " (s.mql_eligible AND (cur.id IS NULL OR NOT cur.mql_eligible)) AS newly"
         " FROM s LEFT JOIN cur ON cur.contact_id = s.contact_id WHERE EXISTS (SELECT 1 FROM v)"
-        f" AND ({score_changed} OR cur.model_version_id <> %s OR cur.breakdown <> s.breakdown)),",
-        [Slot("version")],
+        f" AND ({score_changed} OR cur.model_version_id <> %s OR cur.points_key <> s.points_key)),",
+        [*breakdown_params, Slot("version")],
     )
     sql.add(
         f" gone AS (DELETE FROM {cs} x USING cur WHERE x.id = cur.id"
@@ -192,7 +196,8 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool
     )
     sql.add(
         f" up AS (INSERT INTO {cs} (contact_id, model_id, model_version_id, {columns},"
-        f" breakdown, scored_at) SELECT d.contact_id, %s, %s, {picked}, d.breakdown, %s FROM d"
+        f" breakdown, points_key, scored_at) SELECT d.contact_id, %s, %s, {picked}, d.breakdown,"
+        " d.points_key, %s FROM d"
         f" ON CONFLICT (contact_id, model_id) DO UPDATE SET {updates} RETURNING 1)",
         [Slot("model"), Slot("version"), Ago(0)],
     )

@@ -77,8 +77,4 @@ class Migration(migrations.Migration):
                 to="scoring.modelversion",
             ),
         ),
-        migrations.AddIndex(
-            model_name="scorehistory",
-            index=models.Index(fields=["model"], name="scorehistory_model"),
-        ),
     ]

@@ -84,6 +84,12 @@ def test_an_mql_nobody_could_take_breaches_to_the_routed_teams_managers(
     ).exists()
     listed = api_as(team_manager).get("/api/v1/sla/breaches/").json()["results"]
     assert [b["id"] for b in listed] == [breach.pk]
+    # Compliance counts it against the routed team, for that team's managers too.
+    period = {"since": "2026-06-01T00:00:00Z", "until": "2026-06-30T00:00:00Z", "group": "team"}
+    compliance = api_as(team_manager).get("/api/v1/sla/compliance/", period).json()
+    assert [(r["group"], r["clocks"], r["breached"]) for r in compliance] == [
+        (berlin_team.name, 1, 1)
+    ]
 
 
 def test_a_calendar_change_moves_running_clocks_and_records_it(

@@ -5,12 +5,15 @@ half-life over old events used to underflow power()). Scores equal the reference
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.exceptions import DomainError
 from leads.models import Contact
 from scoring import reference
 from scoring.engine import Scope, compute_chunk
+from scoring.engine.dialect import Dialect
 from scoring.models import ContactScore
 from scoring.preview import draft_preview
 from scoring.services import model_create_with_rules, model_publish
@@ -166,3 +169,27 @@ def test_full_rescore_of_a_model_with_the_most_rules(marketer, django_capture_on
             result.mql_eligible,
             result.blocked_by,
         )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the engine's float8 rounding")
+@given(st.one_of(
+    st.sampled_from([2.675, -2.675, 1.005, 0.125, -0.005, 0.004999999, 1e6 + 0.015, 99999.995]),
+    st.floats(min_value=-1e7, max_value=1e7, allow_nan=False),
+))  # fmt: skip
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_the_engine_rounds_to_cents_exactly_as_the_reference(value):
+    """Scores are rounded to cents in SQL and by the reference with the same float operations:
+    both agree on every value, halves (as printed) go up."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {Dialect('postgresql').round2('%s::float8')}", [value])
+        in_sql = cursor.fetchone()[0]
+    assert in_sql == reference.round2(value)
+    assert abs(in_sql - value) <= 0.005 + 1e-9 * max(1.0, abs(value))
+
+
+def test_printed_halves_round_up():
+    assert [reference.round2(v) for v in (2.675, -2.675, 1.005, 0.125, -0.005)] == [
+        2.68, -2.67, 1.01, 0.13, 0.0,
+    ]  # fmt: skip

@@ -152,3 +152,26 @@ def test_one_contact_runs_as_a_prepared_statement_with_its_generic_plan(marketer
     assert len(plans) == 1
     generic, custom = plans[0]
     assert (generic, custom) == (3, 0)  # prepared once, never planned again per call
+
+
+def test_a_breakdown_that_changes_under_an_equal_score_is_written(marketer):
+    """Rules trading points (the same fit, other rules fired) rewrite the breakdown, without a
+    history row: the score did not change."""
+    germany = {"field": "country", "operator": "equals", "value": "DE", "points": 25}
+    model = published_model(by=marketer, fit=(CMO, germany), engagement=())
+    version = model.versions.get()
+    cmo, german = version.definition["fit_rules"]
+    contact = ContactFactory(job_title="CMO", country="US")
+    score_chunk(version=version, now=NOW, scope=ALL)
+    before = ContactScore.objects.get(contact=contact)
+    contact.job_title, contact.country = "Engineer", "DE"
+    contact.save()
+
+    stats = score_chunk(version=version, now=NOW, scope=ALL)
+
+    after = ContactScore.objects.get(contact=contact)
+    assert (before.fit, after.fit) == (25, 25)
+    assert [item["rule"] for item in before.breakdown] == [cmo["key"]]
+    assert [item["rule"] for item in after.breakdown] == [german["key"]]
+    assert (stats.changed, stats.history) == (1, 0)
+    assert ScoreHistory.objects.filter(contact=contact).count() == 1

@@ -1,16 +1,19 @@
+import argparse
 import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core import roles
-from leads.generate import GenerateResult, data_generate, event_indexes_dropped
+from leads.generate import GenerateResult, data_generate, data_history, event_indexes_dropped
 
 
 class Command(BaseCommand):
     help = (
         "Fill the database with synthetic companies, contacts (with stage history) and events "
-        "through the bulk path: COPY on PostgreSQL, batched inserts on SQLite."
+        "through the bulk path: COPY on PostgreSQL, batched inserts on SQLite; with --history "
+        "(the default) the apps above add MQLs, sales' decisions, touches, deals and campaign "
+        "spend that go with them."
     )
 
     def add_arguments(self, parser):
@@ -20,6 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365, help="events over the last N days")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
+            "--history",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="add the history of the run: MQLs with their decisions and touches, deals won "
+            "and lost, campaign spend (default: on; --no-history for contacts and events only)",
+        )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=None,
+            help="MQLs opened over the last N days (default: --days); stage histories go as far",
+        )
+        parser.add_argument(
             "--drop-indexes",
             choices=["auto", "yes", "no"],
             default="auto",
@@ -27,10 +43,25 @@ class Command(BaseCommand):
             "after (auto: when adding at least 1,000,000 events and more than the table holds)",
         )
 
-    def handle(self, *args, contacts, events, companies, days, seed, drop_indexes, **options):
+    def handle(
+        self,
+        *args,
+        contacts,
+        events,
+        companies,
+        days,
+        seed,
+        drop_indexes,
+        history,
+        history_days,
+        **options,
+    ):
+        history_days = days if history_days is None else history_days
         for name, value in (("contacts", contacts), ("events", events), ("days", days)):
             if value < 0 or (name == "days" and value < 1):
                 raise CommandError(f"--{name} must be positive, got {value}")
+        if not 1 <= history_days <= 3650:
+            raise CommandError(f"--history-days must be between 1 and 3650, got {history_days}")
         if companies is not None and companies < 0:
             raise CommandError(f"--companies must not be negative, got {companies}")
         if events and not contacts:
@@ -58,6 +89,7 @@ class Command(BaseCommand):
                 owner_ids=reps,
                 progress=progress,
                 chunk_contacts=max(1000, min(20_000, contacts // 50 or 1)),
+                stage_days=max(days, history_days),
             )
         self.stdout.write(
             f"run {result.run}: {result.companies:,} companies, {result.contacts:,} contacts, "
@@ -67,4 +99,9 @@ class Command(BaseCommand):
             f"data written in {result.seconds:.1f} s: {result.rows / max(result.seconds, 1e-9):,.0f}"
             f" rows/s, {result.events / max(result.seconds, 1e-9):,.0f} events/s"
         )
+        if history:  # once the events' indexes are back: the history reads events
+            for line in data_history(
+                result=result, history_days=history_days, log=self.stdout.write
+            ):
+                self.stdout.write(line)
         self.stdout.write(f"total (with index rebuilds): {time.perf_counter() - started:.1f} s")
