@@ -6,3 +6,9 @@ class InsightsConfig(AppConfig):
     the apps below through their selectors and hooks; none of them imports it."""
 
     name = "insights"
+
+    def ready(self):
+        from insights.views import home_for_user
+        from leads import hooks
+
+        hooks.home_page.register(home_for_user)

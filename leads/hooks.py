@@ -11,6 +11,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
 | contact_page_panels | the contact page | scoring: score_panel_for_page |
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed |
+| home_page | the home page (`/`) | insights: home_for_user |
 """
 
 from core.hooks import Hook
@@ -45,4 +46,10 @@ demo_seed = Hook(
     "demo_seed",
     """The demo data of the apps above, for `make run`. Receivers take no arguments, are
     idempotent, and run inside seed_demo's transaction after the demo contacts exist.""",
+)
+
+home_page = Hook(
+    "home_page",
+    """Where a user lands on `/`. Receivers get `user` and return a URL or None; the first URL
+    wins, and with none the home page is the contacts list.""",
 )

@@ -1,0 +1,3 @@
+"""Fixtures of the insights tests."""
+
+from tests.insights.metrics_history import frozen, history  # noqa: F401
