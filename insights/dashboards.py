@@ -382,7 +382,14 @@ def marketing(*, user, filters: MetricFilters, now: datetime, currency: str, cap
                 DEFINITIONS["cost"].definition,
             )
         )
-    cap = compute.capacity(user=user, filters=filters, now=now, **capacity_in)
+    cap = compute.capacity(
+        user=user,
+        filters=filters,
+        now=now,
+        measured=w30["mql_to_sql"],
+        predicted=predicted,
+        **capacity_in,
+    )
     d.extra["capacity"] = cap
     d.extra["forecast"] = predicted
     return d

@@ -8,11 +8,13 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
     Count,
     DecimalField,
+    DurationField,
     Exists,
     F,
     FloatField,
@@ -53,7 +55,7 @@ from insights.metrics.funnel import (
     won_deal_after_opening,
 )
 from insights.metrics.scope import mql_scope, sees_all
-from insights.metrics.stats import percentiles, seconds
+from insights.metrics.stats import PercentileCont, percentiles, seconds
 from insights.models import CampaignSpend, Deal, DealStage
 from leads.models import Contact
 
@@ -380,8 +382,8 @@ def cost(*, user, filters: MetricFilters, now: datetime) -> dict:
         .values("channel_key", "campaign_key")
         .annotate(
             mqls=Count("pk"),
-            sqls=Count("pk", filter=Q(reached_to_date("sql"))),
-            won=Count("pk", filter=Q(won_deal_after_opening())),
+            sqls=Count("pk", filter=reached_to_date("sql")),
+            won=Count("pk", filter=won_deal_after_opening()),
         )
         .order_by()
     )
@@ -493,8 +495,8 @@ def breakdown(*, user, filters: MetricFilters, now: datetime, by: str) -> dict:
             mqls=Count("pk"),
             decided=Count("pk", filter=Q(status__in=DECIDED)),
             accepted=Count("pk", filter=Q(status=MqlStatus.ACCEPTED)),
-            sql=Count("pk", filter=Q(reached_to_date("sql"))),
-            won=Count("pk", filter=Q(won_deal_after_opening())),
+            sql=Count("pk", filter=reached_to_date("sql")),
+            won=Count("pk", filter=won_deal_after_opening()),
             revenue=Coalesce(Sum(won_revenue), Value(0.0)),
             touched=Count("pk", filter=Q(first_touch_at__isnull=False)),
         )
@@ -502,7 +504,7 @@ def breakdown(*, user, filters: MetricFilters, now: datetime, by: str) -> dict:
     )
     out = []
     for r in rows:
-        group = r["group"]
+        group = r["group"] if r["group"] != "" else "(none)"
         if by == "score_band":
             group = "(none)" if group == -1 else f"{group}–{group + SCORE_BAND - 1}"
         out.append(
@@ -525,17 +527,24 @@ def breakdown(*, user, filters: MetricFilters, now: datetime, by: str) -> dict:
 
 
 def _add_speed(rows: list[dict], *, user, filters: MetricFilters, by: str) -> None:
-    """Median wall-clock speed to lead per rep or team (one percentile per group: few groups)."""
-    field = "owner__username" if by == "rep" else "team__name"
+    """Median wall-clock speed to lead per rep or team: one grouped percentile_cont on
+    PostgreSQL; elsewhere one percentile per group (there are few groups)."""
     touched = cohort(user=user, filters=filters).filter(first_touch_at__isnull=False)
+    speed = after_opening(F("first_touch_at"))
+    if connection.vendor == "postgresql":
+        medians = dict(
+            touched.annotate(group=_group_expression(by), _speed=speed)
+            .values("group")
+            .annotate(median=PercentileCont("_speed", 0.5, output_field=DurationField()))
+            .values_list("group", "median")
+        )
+        for row in rows:
+            row["speed_median_seconds"] = seconds(medians.get(row["group"]))
+        return
     for row in rows:
         group = row["group"]
-        qs = touched.filter(
-            **{f"{field}__isnull": True} if group.startswith("(") else {field: group}
-        )
-        row["speed_median_seconds"] = seconds(
-            percentiles(qs, after_opening(F("first_touch_at")), (0.5,))[0.5]
-        )
+        qs = touched.annotate(group=_group_expression(by)).filter(group=group)
+        row["speed_median_seconds"] = seconds(percentiles(qs, speed, (0.5,))[0.5])
 
 
 # --- capacity and forecast ----------------------------------------------------------------------
@@ -580,14 +589,18 @@ def capacity(
     aes: int,
     sqls_per_ae: float,
     rate: float | None = None,
+    measured: float | None = None,
+    predicted: dict | None = None,
 ) -> dict:
-    """MQLs needed per month = AEs × SQLs each needs per month ÷ MQL → SQL rate."""
-    measured = funnel(user=user, filters=filters, now=now)["windows"]["30"]["mql_to_sql"]
+    """MQLs needed per month = AEs × SQLs each needs per month ÷ MQL → SQL rate (the cohort's
+    30-day rate unless given; `measured` and `predicted` spare a page computing them twice)."""
+    if measured is None:
+        measured = funnel(user=user, filters=filters, now=now)["windows"]["30"]["mql_to_sql"]
     used = rate if rate is not None else measured
     needed = math.ceil(aes * sqls_per_ae / used) if used else None
     months = max((filters.end - filters.start).days, 1) / (365.25 / 12)
     actual = cohort(user=user, filters=filters).count() / months
-    predicted = forecast(user=user, filters=filters, now=now)
+    predicted = predicted or forecast(user=user, filters=filters, now=now)
     return {
         "aes": aes,
         "sqls_per_ae": sqls_per_ae,
