@@ -103,7 +103,7 @@ def metric_view(name: str):
     )(cls)
 
 
-class DefinitionSerializer(serializers.Serializer):
+class MetricDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     kind = serializers.ChoiceField(choices=["cohort", "period"])
@@ -114,7 +114,7 @@ class DefinitionSerializer(serializers.Serializer):
 
 @extend_schema(
     summary="The written definition of every metric",
-    responses={200: DefinitionSerializer(many=True)},
+    responses={200: MetricDefinitionSerializer(many=True)},
     tags=["metrics"],
 )
 class MetricDefinitionsApi(APIView):

@@ -193,7 +193,6 @@ def conversion_trend(*, user, filters: MetricFilters, now: datetime, days: int =
         .annotate(
             bucket=trunc(filters.grain, "qualified_at"),
             sql_after=after_opening(reached_at("sql")),
-            decided_after=after_opening(F("decided_at")),
         )
         .values("bucket")
         .annotate(
