@@ -92,15 +92,23 @@ def metric_view(name: str):
     parameters = [MetricFiltersSerializer]
     if name in EXTRA_PARAMS:
         parameters.append(EXTRA_PARAMS[name])
-    cls = type(f"Metric{name.title().replace('-', '')}Api", (MetricApi,), {"metric": name})
-    return extend_schema(
+    schema = extend_schema(
         summary=f"Metric: {definition.label}",
         description=definition.definition,
         parameters=parameters,
         responses={200: METRIC_RESPONSE, 400: ERRORS, 403: ERRORS},
         operation_id=f"metrics_{name.replace('-', '_')}",
         tags=["metrics"],
-    )(cls)
+    )
+
+    def get(self, request):
+        return MetricApi.get(self, request)
+
+    return type(
+        f"Metric{name.title().replace('-', '')}Api",
+        (MetricApi,),
+        {"metric": name, "get": schema(get)},
+    )
 
 
 class MetricDefinitionSerializer(serializers.Serializer):
