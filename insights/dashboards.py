@@ -18,6 +18,7 @@ class Table:
     columns: list[str]
     rows: list[list]
     definition: str = ""
+    wide: bool = False
 
 
 @dataclass
@@ -93,6 +94,19 @@ def amount(value, currency: str) -> str:
     if value is None:
         return "—"
     return f"{currency} {value:,.0f}"
+
+
+def points(a, b) -> str:
+    """The difference of two rates in percentage points."""
+    if a is None or b is None:
+        return "—"
+    return f"{(a - b) * 100:+.1f} pts"
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".removesuffix(".0")
 
 
 def band_tone(rate: float | None) -> str:
@@ -220,14 +234,13 @@ def marketing(*, user, filters: MetricFilters, now: datetime, currency: str, cap
         ("customer", "Customer"),
     ]
     windows = ["30", "60", "90", "to_date"]
-    w90 = fun["windows"]["90"]
     d.charts.append(
         Chart(
             "funnel",
-            "Funnel of the cohort (within 90 days)",
+            "Funnel of the cohort (within 30 days, mature MQLs)",
             "hbar",
             [label for _, label in stages],
-            [{"label": "MQLs", "data": [w90[key] for key, _ in stages]}],
+            [{"label": "MQLs", "data": [w30[key] for key, _ in stages]}],
             Table(
                 "funnel",
                 "Funnel by window",
@@ -380,6 +393,7 @@ def marketing(*, user, filters: MetricFilters, now: datetime, currency: str, cap
                     for r in costs["by_campaign"]
                 ],
                 DEFINITIONS["cost"].definition,
+                wide=True,
             )
         )
     cap = compute.capacity(
@@ -641,16 +655,13 @@ def quarterly(*, user, filters: MetricFilters, now: datetime, year: int, quarter
     for metric in figures["this"]:
         this, prev, ago = (figures[k][metric] for k, _ in quarters)
         is_rate = metric.startswith(("Acceptance", "MQL → ", "Win rate"))
-        show = pct if is_rate else (lambda v: "—" if v is None else f"{v:,}")
+        if is_rate:
+            show, delta = pct, points
+        else:
+            show = _number
+            delta = lambda a, b: pct(compute.change(a, b)) if a is not None and b else "—"  # noqa: E731
         rows.append(
-            [
-                metric,
-                show(this),
-                show(prev),
-                pct(compute.change(this, prev)) if this is not None and prev else "—",
-                show(ago),
-                pct(compute.change(this, ago)) if this is not None and ago else "—",
-            ]
+            [metric, show(this), show(prev), delta(this, prev), show(ago), delta(this, ago)]
         )
     d.tables.append(
         Table(
