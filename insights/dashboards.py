@@ -120,7 +120,15 @@ def band_tone(rate: float | None) -> str:
 # --- marketing ----------------------------------------------------------------------------------
 
 
-def marketing(*, user, filters: MetricFilters, now: datetime, currency: str, capacity_in: dict):
+def marketing(
+    *,
+    user,
+    filters: MetricFilters,
+    now: datetime,
+    currency: str,
+    capacity_in: dict,
+    by: str = "model",
+):
     d = Dashboard()
     volume = compute.mql_volume(user=user, filters=filters, now=now)
     fun = compute.funnel(user=user, filters=filters, now=now)
@@ -396,6 +404,12 @@ def marketing(*, user, filters: MetricFilters, now: datetime, currency: str, cap
                 wide=True,
             )
         )
+    chosen = compute.breakdown(user=user, filters=filters, now=now, by=by)
+    table = breakdown_table("breakdown", chosen, f"Breakdown by {chosen['label'].lower()}")
+    table.wide = True
+    d.tables.append(table)
+    d.extra["by"] = by
+    d.extra["breakdowns"] = compute.BREAKDOWNS
     cap = compute.capacity(
         user=user,
         filters=filters,

@@ -20,6 +20,7 @@ from core.spreadsheet import csv_writer
 from handoff.models import Team
 from insights import dashboards
 from insights.metrics import MetricFiltersSerializer
+from insights.metrics.compute import BREAKDOWNS
 from insights.metrics.definitions import DEFINITIONS
 from insights.metrics.scope import sees_all
 from insights.metrics_api import CapacityParams
@@ -96,7 +97,12 @@ def _board(request, page: str, now: datetime):
         capacity_in, capacity_errors = _capacity(request)
         errors.update(capacity_errors)
         extra["capacity_in"] = capacity_in
+        by = request.GET.get("by") or "model"
+        if by not in BREAKDOWNS:
+            errors["by"] = [f"Choose one of: {', '.join(BREAKDOWNS)}."]
+            by = "model"
         board = dashboards.marketing(
+            by=by,
             user=request.user,
             filters=filters,
             now=now,

@@ -118,3 +118,15 @@ def test_a_bad_quarter_is_a_400(client, history):
     client.force_login(history["marketer"])
     response = client.get(reverse("insights:quarterly"), {"quarter": "last"})
     assert response.status_code == 400 and "2026-Q3" in response.content.decode()
+
+
+def test_the_breakdown_table_follows_by_and_downloads(client, history):
+    client.force_login(history["marketer"])
+    html = client.get(reverse("insights:marketing"), {**MARCH, "by": "grade"}).content.decode()
+    assert "Breakdown by grade" in html and 'id="table-breakdown"' in html
+    url = reverse("insights:table-csv", args=["marketing", "breakdown"])
+    rows = list(csv.reader(io.StringIO(client.get(url, {**MARCH, "by": "grade"}).content.decode())))
+    assert rows[0][0] == "Grade"
+    assert {r[0]: r[1] for r in rows[1:]} == {"A": "1", "B": "1", "C": "1", "(none)": "1"}
+    bad = client.get(reverse("insights:marketing"), {**MARCH, "by": "colour"})
+    assert bad.status_code == 400 and "Choose one of" in bad.content.decode()
