@@ -53,6 +53,7 @@ from insights.metrics.funnel import (
     reached_at,
     reached_to_date,
     won_deal_after_opening,
+    won_deals,
 )
 from insights.metrics.scope import mql_scope, sees_all
 from insights.metrics.stats import PercentileCont, percentiles, seconds
@@ -476,14 +477,7 @@ def breakdown(*, user, filters: MetricFilters, now: datetime, by: str) -> dict:
     if by not in BREAKDOWNS:
         raise ValueError(by)
     won_revenue = Subquery(
-        Deal.objects.filter(
-            contact_id=OuterRef("contact_id"),
-            stage=DealStage.WON,
-            created_at__gte=OuterRef("qualified_at"),
-        )
-        .values("contact_id")
-        .annotate(s=Sum("amount"))
-        .values("s"),
+        won_deals().values("contact_id").annotate(s=Sum("amount")).values("s"),
         output_field=FloatField(),
     )
     rows = (

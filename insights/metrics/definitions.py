@@ -175,7 +175,8 @@ _DEFINITIONS = [
         "Per channel (the MQL's frozen source) and campaign (the MQL's frozen campaign): the "
         "campaign spend of every calendar month the period touches, divided by the MQLs opened "
         "in those months, by those of them whose contact reached SQL or later (to date), and by "
-        "those whose contact won a deal created after the MQL opened. Spend is not split by "
+        "those whose contact won a deal created after the MQL opened (and before its next MQL). "
+        "Spend is not split by "
         "team or model, so those filters do not apply. Marketing and admins only.",
     ),
     MetricDefinition(
@@ -186,7 +187,8 @@ _DEFINITIONS = [
         "The cohort's MQLs grouped by channel, campaign, scoring model (the segment), model "
         "version, grade, score band (total score in bands of 20), team or rep: MQLs, decided, "
         "acceptance rate, reached SQL to date and its rate, won deals and revenue won from deals "
-        "created after the MQL opened.",
+        "created after the MQL opened. As in the funnel, what happens after the contact's next "
+        "MQL opened counts for that MQL.",
     ),
     MetricDefinition(
         "capacity",

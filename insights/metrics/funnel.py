@@ -59,26 +59,46 @@ def cohort(*, user, filters: MetricFilters, team_and_model: bool = True) -> Quer
     )
 
 
-def reached_at(stage: str) -> Subquery:
-    """When the MQL's contact first reached `stage` (or a later one) after the MQL opened and
-    before the contact's next MQL opened (that one gets the credit then). Index scans on
-    stage history (contact, changed_at) and MQLs (contact)."""
-    later_mql = Mql.objects.filter(
-        contact_id=OuterRef("contact_id"),
-        qualified_at__gt=OuterRef(OuterRef("qualified_at")),
-        qualified_at__lte=OuterRef("changed_at"),
-    )
-    changes = (
-        StageChange.objects.filter(
+def _later_mql(at_field: str) -> Exists:
+    """The contact's next MQL had opened by `at_field` of the row looked at (that MQL gets the
+    credit for what happened from then on)."""
+    return Exists(
+        Mql.objects.filter(
             contact_id=OuterRef("contact_id"),
-            to_stage__in=REACHED[stage],
-            changed_at__gte=OuterRef("qualified_at"),
+            qualified_at__gt=OuterRef(OuterRef("qualified_at")),
+            qualified_at__lte=OuterRef(at_field),
         )
-        .exclude(Exists(later_mql))
-        .order_by("changed_at")
-        .values("changed_at")[:1]
     )
-    return Subquery(changes)
+
+
+def stage_changes(stage: str) -> QuerySet[StageChange]:
+    """The MQL's contact entering `stage` (or a later one) after the MQL opened and before the
+    contact's next MQL opened. Index scans on stage history (contact, changed_at) and MQLs
+    (contact)."""
+    return StageChange.objects.filter(
+        contact_id=OuterRef("contact_id"),
+        to_stage__in=REACHED[stage],
+        changed_at__gte=OuterRef("qualified_at"),
+    ).exclude(_later_mql("changed_at"))
+
+
+def reached_at(stage: str) -> Subquery:
+    """When the MQL's contact first reached `stage` (see stage_changes)."""
+    return Subquery(stage_changes(stage).order_by("changed_at").values("changed_at")[:1])
+
+
+def reached_to_date(stage: str) -> Exists:
+    """The MQL's contact reached `stage` (or later) at any time so far (see stage_changes)."""
+    return Exists(stage_changes(stage))
+
+
+def won_deals() -> QuerySet[Deal]:
+    """Won deals of the MQL's contact created once the MQL had opened, before its next MQL."""
+    return Deal.objects.filter(
+        contact_id=OuterRef("contact_id"),
+        stage=DealStage.WON,
+        created_at__gte=OuterRef("qualified_at"),
+    ).exclude(_later_mql("created_at"))
 
 
 def after_opening(expression) -> ExpressionWrapper:
@@ -87,25 +107,8 @@ def after_opening(expression) -> ExpressionWrapper:
 
 
 def won_deal_after_opening() -> Exists:
-    """The MQL's contact has a won deal created once the MQL had opened."""
-    return Exists(
-        Deal.objects.filter(
-            contact_id=OuterRef("contact_id"),
-            stage=DealStage.WON,
-            created_at__gte=OuterRef("qualified_at"),
-        )
-    )
-
-
-def reached_to_date(stage: str) -> Exists:
-    """The MQL's contact reached `stage` (or later) at any time after the MQL opened."""
-    return Exists(
-        StageChange.objects.filter(
-            contact_id=OuterRef("contact_id"),
-            to_stage__in=REACHED[stage],
-            changed_at__gte=OuterRef("qualified_at"),
-        )
-    )
+    """The MQL's contact has a won deal created once the MQL had opened (see won_deals)."""
+    return Exists(won_deals())
 
 
 def funnel_counts(qs: QuerySet[Mql], *, now: datetime) -> dict:

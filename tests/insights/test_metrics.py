@@ -294,3 +294,12 @@ def test_the_docs_repeat_every_definition_word_for_word():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
     for definition in DEFINITIONS.values():
         assert definition.definition in docs, definition.key
+
+
+def test_the_breakdown_credits_a_later_conversion_to_the_later_mql(history):
+    again = ContactFactory(first_name="again")
+    MqlFactory(contact=again, qualified_at=at(3, 3), status=MqlStatus.REJECTED, source="x")
+    MqlFactory(contact=again, qualified_at=at(4, 12), status=MqlStatus.ACCEPTED, source="y")
+    reach(again, ("sql", at(4, 13)))
+    rows = compute.breakdown(user=history["marketer"], filters=march(), now=NOW, by="channel")
+    assert {r["group"]: r["sql"] for r in rows["rows"]}["x"] == 0
