@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -130,3 +131,15 @@ def test_the_breakdown_table_follows_by_and_downloads(client, history):
     assert {r[0]: r[1] for r in rows[1:]} == {"A": "1", "B": "1", "C": "1", "(none)": "1"}
     bad = client.get(reverse("insights:marketing"), {**MARCH, "by": "colour"})
     assert bad.status_code == 400 and "Choose one of" in bad.content.decode()
+
+
+@pytest.mark.parametrize("name", ["insights:marketing", "insights:sales", "insights:quarterly"])
+def test_dashboards_keep_to_the_csp(client, history, name):
+    client.force_login(history["admin"])
+    response = client.get(reverse(name))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert " style=" not in html
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)
