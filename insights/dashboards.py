@@ -30,10 +30,13 @@ class Tile:
     note: str = ""
     tone: str = ""
     spark: list = field(default_factory=list)
+    in_points: bool = False  # the change of a rate, in percentage points
 
     @property
     def change_text(self) -> str:
-        return "" if self.change is None else f"{self.change * 100:+.1f}%"
+        if self.change is None:
+            return ""
+        return f"{self.change * 100:+.1f} pts" if self.in_points else f"{self.change * 100:+.1f}%"
 
 
 @dataclass
@@ -96,6 +99,10 @@ def amount(value, currency: str) -> str:
     return f"{currency} {value:,.0f}"
 
 
+def rate_change(a, b) -> float | None:
+    return None if a is None or b is None else round(a - b, 4)
+
+
 def points(a, b) -> str:
     """The difference of two rates in percentage points."""
     if a is None or b is None:
@@ -132,6 +139,7 @@ def marketing(
     d = Dashboard()
     volume = compute.mql_volume(user=user, filters=filters, now=now)
     fun = compute.funnel(user=user, filters=filters, now=now)
+    before = compute.funnel(user=user, filters=filters.previous(), now=now)["windows"]["30"]
     trend = compute.conversion_trend(user=user, filters=filters, now=now)
     speed = compute.speed_to_lead(user=user, filters=filters, now=now)
     money = compute.revenue(user=user, filters=filters, now=now)
@@ -169,6 +177,8 @@ def marketing(
             "Acceptance (30 d)",
             pct(w30["acceptance_rate"]),
             DEFINITIONS["acceptance_rate"].definition,
+            change=rate_change(w30["acceptance_rate"], before["acceptance_rate"]),
+            in_points=True,
             note=f"{w30['accepted']:,} of {w30['decided']:,} decided",
             spark=[p["acceptance_rate"] for p in trend["series"]],
         )
@@ -178,6 +188,8 @@ def marketing(
             "MQL → SQL (30 d)",
             pct(w30["mql_to_sql"]),
             DEFINITIONS["mql_to_sql"].definition,
+            change=rate_change(w30["mql_to_sql"], before["mql_to_sql"]),
+            in_points=True,
             note=f"{w30['mqls']:,} mature MQLs · benchmark 13%, tight 25–50%",
             tone=band_tone(w30["mql_to_sql"]),
             spark=[p["mql_to_sql"] for p in trend["series"]],

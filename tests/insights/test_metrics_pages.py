@@ -143,3 +143,10 @@ def test_dashboards_keep_to_the_csp(client, history, name):
     assert " style=" not in html
     scripts = re.findall(r"<script([^>]*)>", html)
     assert all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)
+
+
+def test_rate_tiles_show_their_change_in_points(client, history):
+    client.force_login(history["marketer"])
+    html = client.get(reverse("insights:marketing"), MARCH).content.decode()
+    assert "+50.0 pts vs previous" in html  # MQL → SQL: 50% in March, 0 of 1 before
+    assert "+300.0% vs previous" in html  # MQLs: 4 against 1
