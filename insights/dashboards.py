@@ -419,7 +419,7 @@ def marketing(
     chosen = compute.breakdown(user=user, filters=filters, now=now, by=by)
     table = breakdown_table("breakdown", chosen, f"Breakdown by {chosen['label'].lower()}")
     table.wide = True
-    d.tables.append(table)
+    d.tables.insert(sum(1 for t in d.tables if not t.wide), table)  # above the cost table
     d.extra["by"] = by
     d.extra["breakdowns"] = compute.BREAKDOWNS
     cap = compute.capacity(
