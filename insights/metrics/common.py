@@ -12,7 +12,7 @@ from insights.metrics.definitions import DEFINITIONS
 from insights.metrics.filters import MetricFilters
 from insights.metrics.scope import sees_all
 
-BUSINESS_SAMPLE = 2000
+BUSINESS_SAMPLE = 500
 WEEKS_PER_MONTH = 365.25 / 12 / 7  # 4.35
 FORECAST_WEEKS = 12
 

@@ -113,8 +113,8 @@ _DEFINITIONS = [
         "For the MQLs opened in the period that were touched (a call, email or meeting logged), "
         "the time from opening to the first touch: median and 90th percentile, in wall-clock "
         "time and in business hours of the MQL's team calendar (Monday–Friday 09:00–17:00 UTC "
-        "for an MQL without one). Business hours are computed exactly for up to 2,000 touched "
-        "MQLs and from an evenly spread sample of 2,000 beyond that. Untouched MQLs are counted "
+        "for an MQL without one). Business hours are computed exactly for up to 500 touched "
+        "MQLs and from an evenly spread sample of about 500 beyond that. Untouched MQLs are counted "
         "apart.",
     ),
     MetricDefinition(

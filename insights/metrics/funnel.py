@@ -30,6 +30,7 @@ REACHED = {
     "customer": [LifecycleStage.CUSTOMER],
 }
 DECIDED = [MqlStatus.ACCEPTED, MqlStatus.REJECTED]
+UNBOUNDED = 2**62  # a LIMIT no cohort reaches
 
 
 def mqls(*, user, filters: MetricFilters, team_and_model: bool = True) -> QuerySet[Mql]:
@@ -146,7 +147,9 @@ def funnel_counts(qs: QuerySet[Mql], *, now: datetime) -> dict:
             aggregates[f"{stage}_{days}"] = Count(
                 "pk", filter=matured & Q(**{f"{stage}_after__lte": window})
             )
-    return qs.aggregate(**aggregates)
+    # Sliced, the cohort is a derived table the aggregates read: unsliced, PostgreSQL pulls it
+    # up and runs each stage's subquery once per FILTER that mentions it (a LIMIT keeps it whole).
+    return qs[:UNBOUNDED].aggregate(**aggregates)
 
 
 def ratio(numerator, denominator) -> float | None:
