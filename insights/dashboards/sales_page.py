@@ -62,10 +62,27 @@ def sales(*, user, filters: MetricFilters, now: datetime) -> Dashboard:
         d.charts.append(
             Chart(
                 key,
-                f"Acceptance per {data['label'].lower()}",
-                "bar",
+                f"Acceptance and speed to lead per {data['label'].lower()}",
+                "combo",
                 [r["group"] for r in data["rows"]],
-                [{"label": "Acceptance", "data": [r["acceptance_rate"] for r in data["rows"]]}],
+                [
+                    {
+                        "label": "Speed to lead, median (hours)",
+                        "data": [
+                            None
+                            if r.get("speed_median_seconds") is None
+                            else round(r["speed_median_seconds"] / 3600, 2)
+                            for r in data["rows"]
+                        ],
+                        "axis": "count",
+                    },
+                    {
+                        "label": "Acceptance",
+                        "data": [r["acceptance_rate"] for r in data["rows"]],
+                        "axis": "rate",
+                        "dots": True,
+                    },
+                ],
                 Table(
                     key,
                     f"Acceptance and speed to lead per {data['label'].lower()}",
@@ -82,8 +99,9 @@ def sales(*, user, filters: MetricFilters, now: datetime) -> Dashboard:
                         for r in data["rows"]
                     ],
                 ),
-                DEFINITIONS["acceptance_rate"].definition,
-                percent=True,
+                DEFINITIONS["acceptance_rate"].definition
+                + " Speed to lead: "
+                + DEFINITIONS["speed_to_lead"].definition,
             )
         )
     d.charts.append(

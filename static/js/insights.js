@@ -88,7 +88,9 @@
         yAxisID: combo && d.axis === "rate" ? "rate" : "y",
         spanGaps: true,
         tension: 0.2,
-        pointRadius: d.data.length > 30 ? 0 : 3,
+        pointRadius: d.dots ? 6 : d.data.length > 30 ? 0 : 3,
+        showLine: !d.dots,
+        order: line ? 0 : 1,
       };
     });
     const ratePercent = spec.percent;
