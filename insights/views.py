@@ -24,7 +24,7 @@ from insights.metrics.compute import BREAKDOWNS
 from insights.metrics.definitions import DEFINITIONS
 from insights.metrics.scope import sees_all
 from insights.metrics_api import CapacityParams
-from scoring.models import ScoringModel
+from scoring.models import ModelVersion, ScoringModel
 
 QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
@@ -78,6 +78,9 @@ def _context(request, filters, errors, board, **extra) -> dict:
         },
         "errors": errors,
         "models": ScoringModel.objects.order_by("name"),
+        "versions": ModelVersion.objects.select_related("model").order_by("model__name", "-number")[
+            :200
+        ],
         "teams": Team.objects.order_by("name"),
         "board": board,
         "charts_data": {c.key: c.data() for c in board.charts},

@@ -150,3 +150,16 @@ def test_rate_tiles_show_their_change_in_points(client, history):
     html = client.get(reverse("insights:marketing"), MARCH).content.decode()
     assert "+50.0 pts vs previous" in html  # MQL → SQL: 50% in March, 0 of 1 before
     assert "+300.0% vs previous" in html  # MQLs: 4 against 1
+
+
+def test_a_version_of_another_model_is_refused_next_to_the_field(client, history):
+    first = ModelVersionFactory(model__name="One")
+    other = ModelVersionFactory(model__name="Two")
+    client.force_login(history["marketer"])
+    response = client.get(
+        reverse("insights:marketing"), {"model": first.model_id, "version": other.pk}
+    )
+    assert response.status_code == 400
+    assert "This version is not of that model." in response.content.decode()
+    ok = client.get(reverse("insights:marketing"), {"model": first.model_id, "version": first.pk})
+    assert ok.status_code == 200 and f'value="{first.pk}" selected' in ok.content.decode()
