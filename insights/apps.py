@@ -8,7 +8,7 @@ class InsightsConfig(AppConfig):
     name = "insights"
 
     def ready(self):
-        from insights.views import home_for_user
+        from insights.dashboard_views import home_for_user
         from leads import hooks
 
         hooks.home_page.register(home_for_user)

@@ -1,4 +1,7 @@
-"""A small hand-computed history for the metric tests (see test_metrics.py for the table)."""
+"""A small hand-computed history for the metric tests (see test_metrics.py for the table).
+
+Test modules import the fixture functions (`funnel_history_fixture`, `funnel_now_fixture`) and
+ask for them by name (`funnel_history`, `funnel_now`)."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -50,14 +53,14 @@ def deal(contact, amount, stage, created, closed=None):
     )
 
 
-@pytest.fixture
-def frozen():
+@pytest.fixture(name="funnel_now")
+def funnel_now_fixture():
     with time_machine.travel(NOW, tick=False):
         yield NOW
 
 
-@pytest.fixture
-def history(frozen, people, team):
+@pytest.fixture(name="funnel_history")
+def funnel_history_fixture(funnel_now, people, team):
     rep1, rep2 = people["rep"], people["other_rep"]
 
     def mql(name, opened, owner, source, campaign, **kwargs):

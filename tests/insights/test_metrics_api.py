@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from insights.metrics import METRICS
+from tests.insights.metrics_history import funnel_history_fixture, funnel_now_fixture  # noqa: F401
 
 MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
 ALL_ONLY = {"lead-to-mql", "cost"}
@@ -15,8 +16,8 @@ def url(name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(METRICS))
 @pytest.mark.parametrize("who", ["rep", "manager", "outsider", "marketer", "admin"])
-def test_every_metric_answers_every_role_or_refuses_with_403(history, api_as, name, who):
-    response = api_as(history[who]).get(url(name), MARCH)
+def test_every_metric_answers_every_role_or_refuses_with_403(funnel_history, api_as, name, who):
+    response = api_as(funnel_history[who]).get(url(name), MARCH)
     if name in ALL_ONLY and who not in ("marketer", "admin"):
         assert response.status_code == 403, response.content
         return
@@ -30,30 +31,32 @@ def test_every_metric_answers_every_role_or_refuses_with_403(history, api_as, na
     ("who", "mqls"),
     [("rep", 2), ("other_rep", 2), ("manager", 4), ("outsider", 0), ("marketer", 4), ("admin", 4)],
 )
-def test_volume_and_funnel_are_scoped_to_what_the_role_sees(history, api_as, who, mqls):
-    client = api_as(history[who])
+def test_volume_and_funnel_are_scoped_to_what_the_role_sees(funnel_history, api_as, who, mqls):
+    client = api_as(funnel_history[who])
     assert client.get(url("mql-volume"), MARCH).json()["data"]["total"] == mqls
     funnel = client.get(url("funnel"), MARCH).json()["data"]["windows"]["to_date"]
     assert funnel["mqls"] == mqls
 
 
-def test_a_rep_sees_only_their_own_reps_row(history, api_as):
-    rows = api_as(history["rep"]).get(url("breakdown"), {**MARCH, "by": "rep"}).json()["data"]
+def test_a_rep_sees_only_their_own_reps_row(funnel_history, api_as):
+    rows = (
+        api_as(funnel_history["rep"]).get(url("breakdown"), {**MARCH, "by": "rep"}).json()["data"]
+    )
     assert [r["group"] for r in rows["rows"]] == ["rep1"]
 
 
-def test_revenue_hides_the_never_mql_comparison_from_sales(history, api_as):
-    data = api_as(history["manager"]).get(url("revenue"), MARCH).json()["data"]
+def test_revenue_hides_the_never_mql_comparison_from_sales(funnel_history, api_as):
+    data = api_as(funnel_history["manager"]).get(url("revenue"), MARCH).json()["data"]
     assert data["win_rate"]["never_mql"] is None
-    data = api_as(history["marketer"]).get(url("revenue"), MARCH).json()["data"]
+    data = api_as(funnel_history["marketer"]).get(url("revenue"), MARCH).json()["data"]
     assert data["win_rate"]["never_mql"]["rate"] == 0.5
 
 
-def test_filters_apply_through_the_api(history, api_as):
-    client = api_as(history["marketer"])
+def test_filters_apply_through_the_api(funnel_history, api_as):
+    client = api_as(funnel_history["marketer"])
     body = client.get(url("mql-volume"), {**MARCH, "channel": "ads", "grain": "month"}).json()
     assert body["data"]["total"] == 2 and body["filters"]["channel"] == "ads"
-    team = history["m1"].team_id
+    team = funnel_history["m1"].team_id
     assert client.get(url("mql-volume"), {**MARCH, "team": team}).json()["data"]["total"] == 4
 
 
@@ -74,8 +77,8 @@ def test_filters_apply_through_the_api(history, api_as):
         ({"campaign": "x" * 201}, "campaign"),
     ],
 )
-def test_a_bad_filter_is_a_400_naming_the_field(history, api_as, params, field):
-    response = api_as(history["marketer"]).get(url("funnel"), params)
+def test_a_bad_filter_is_a_400_naming_the_field(funnel_history, api_as, params, field):
+    response = api_as(funnel_history["marketer"]).get(url("funnel"), params)
     assert response.status_code == 400, response.content
     assert field in response.json()
 
@@ -90,15 +93,15 @@ def test_a_bad_filter_is_a_400_naming_the_field(history, api_as, params, field):
         ("conversion-trend", {"days": "45"}, "days"),
     ],
 )
-def test_bad_metric_parameters_are_400s(history, api_as, name, params, field):
-    response = api_as(history["marketer"]).get(url(name), params)
+def test_bad_metric_parameters_are_400s(funnel_history, api_as, name, params, field):
+    response = api_as(funnel_history["marketer"]).get(url(name), params)
     assert response.status_code == 400, response.content
     assert field in response.json()
 
 
-def test_capacity_takes_its_inputs(history, api_as):
+def test_capacity_takes_its_inputs(funnel_history, api_as):
     body = (
-        api_as(history["marketer"])
+        api_as(funnel_history["marketer"])
         .get(url("capacity"), {**MARCH, "aes": 2, "sqls_per_ae": 3})
         .json()
     )

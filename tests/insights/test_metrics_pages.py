@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import ContactFactory, ModelVersionFactory, MqlFactory, UserFactory
-from tests.insights.metrics_history import at
+from tests.insights.metrics_history import at, funnel_history_fixture, funnel_now_fixture  # noqa: F401
 
 MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
 
@@ -35,8 +35,8 @@ def test_a_user_without_a_role_still_lands_on_the_contacts(client, db):
     assert client.get(reverse("insights:marketing")).status_code == 403
 
 
-def test_marketing_dashboard_shows_tiles_charts_tables_and_definitions(client, history):
-    client.force_login(history["marketer"])
+def test_marketing_dashboard_shows_tiles_charts_tables_and_definitions(client, funnel_history):
+    client.force_login(funnel_history["marketer"])
     response = client.get(reverse("insights:marketing"), MARCH)
     html = response.content.decode()
     assert response.status_code == 200
@@ -52,14 +52,14 @@ def test_marketing_dashboard_shows_tiles_charts_tables_and_definitions(client, h
     assert "12 MQLs needed per month" in response.content.decode()
 
 
-def test_a_manager_sees_no_cost_table(client, history):
-    client.force_login(history["manager"])
+def test_a_manager_sees_no_cost_table(client, funnel_history):
+    client.force_login(funnel_history["manager"])
     html = client.get(reverse("insights:marketing"), MARCH).content.decode()
     assert 'id="table-volume"' in html and 'id="table-cost"' not in html
 
 
-def test_bad_filters_show_next_to_the_field_with_a_400(client, history):
-    client.force_login(history["marketer"])
+def test_bad_filters_show_next_to_the_field_with_a_400(client, funnel_history):
+    client.force_login(funnel_history["marketer"])
     response = client.get(
         reverse("insights:marketing"), {"start": "2026-03-10", "end": "2026-03-01"}
     )
@@ -67,8 +67,8 @@ def test_bad_filters_show_next_to_the_field_with_a_400(client, history):
     assert 'id="e-end"' in response.content.decode()
 
 
-def test_sales_dashboard_of_a_rep_shows_their_own_numbers(client, history):
-    client.force_login(history["rep"])
+def test_sales_dashboard_of_a_rep_shows_their_own_numbers(client, funnel_history):
+    client.force_login(funnel_history["rep"])
     response = client.get(reverse("insights:sales"), MARCH)
     html = response.content.decode()
     assert response.status_code == 200
@@ -77,10 +77,10 @@ def test_sales_dashboard_of_a_rep_shows_their_own_numbers(client, history):
     assert 'id="table-ageing"' in html and 'id="table-reject_reasons"' in html
 
 
-def test_a_table_downloads_as_csv_with_formula_cells_escaped(client, history):
+def test_a_table_downloads_as_csv_with_formula_cells_escaped(client, funnel_history):
     contact = ContactFactory(first_name="evil")
     MqlFactory(contact=contact, qualified_at=at(3, 4), source="=cmd", campaign="@SUM(A1)")
-    client.force_login(history["marketer"])
+    client.force_login(funnel_history["marketer"])
     url = reverse("insights:table-csv", args=["marketing", "by_channel"])
     response = client.get(url, MARCH)
     assert response.status_code == 200
@@ -91,17 +91,17 @@ def test_a_table_downloads_as_csv_with_formula_cells_escaped(client, history):
     assert {r[0] for r in rows[1:]} == {"webinar", "ads", "'=cmd"}
 
 
-def test_csv_of_an_unknown_table_is_a_404_and_bad_filters_a_400(client, history):
-    client.force_login(history["marketer"])
+def test_csv_of_an_unknown_table_is_a_404_and_bad_filters_a_400(client, funnel_history):
+    client.force_login(funnel_history["marketer"])
     assert client.get(reverse("insights:table-csv", args=["marketing", "nope"])).status_code == 404
     assert client.get(reverse("insights:table-csv", args=["nope", "volume"])).status_code == 404
     bad = client.get(reverse("insights:table-csv", args=["marketing", "volume"]), {"grain": "x"})
     assert bad.status_code == 400 and b"grain" in bad.content
 
 
-def test_quarterly_review_compares_three_quarters_and_marks_versions(client, history):
+def test_quarterly_review_compares_three_quarters_and_marks_versions(client, funnel_history):
     version = ModelVersionFactory(model__name="Fit first", published_at=at(2, 11))
-    client.force_login(history["marketer"])
+    client.force_login(funnel_history["marketer"])
     response = client.get(reverse("insights:quarterly"), {"quarter": "2026-Q1"})
     html = response.content.decode()
     assert response.status_code == 200
@@ -115,14 +115,14 @@ def test_quarterly_review_compares_three_quarters_and_marks_versions(client, his
     assert rows[1][:3] == ["MQLs", "5", "0"]  # m0 opened in February
 
 
-def test_a_bad_quarter_is_a_400(client, history):
-    client.force_login(history["marketer"])
+def test_a_bad_quarter_is_a_400(client, funnel_history):
+    client.force_login(funnel_history["marketer"])
     response = client.get(reverse("insights:quarterly"), {"quarter": "last"})
     assert response.status_code == 400 and "2026-Q3" in response.content.decode()
 
 
-def test_the_breakdown_table_follows_by_and_downloads(client, history):
-    client.force_login(history["marketer"])
+def test_the_breakdown_table_follows_by_and_downloads(client, funnel_history):
+    client.force_login(funnel_history["marketer"])
     html = client.get(reverse("insights:marketing"), {**MARCH, "by": "grade"}).content.decode()
     assert "Breakdown by grade" in html and 'id="table-breakdown"' in html
     url = reverse("insights:table-csv", args=["marketing", "breakdown"])
@@ -134,8 +134,8 @@ def test_the_breakdown_table_follows_by_and_downloads(client, history):
 
 
 @pytest.mark.parametrize("name", ["insights:marketing", "insights:sales", "insights:quarterly"])
-def test_dashboards_keep_to_the_csp(client, history, name):
-    client.force_login(history["admin"])
+def test_dashboards_keep_to_the_csp(client, funnel_history, name):
+    client.force_login(funnel_history["admin"])
     response = client.get(reverse(name))
     html = response.content.decode()
     assert response.status_code == 200
@@ -145,17 +145,17 @@ def test_dashboards_keep_to_the_csp(client, history, name):
     assert all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)
 
 
-def test_rate_tiles_show_their_change_in_points(client, history):
-    client.force_login(history["marketer"])
+def test_rate_tiles_show_their_change_in_points(client, funnel_history):
+    client.force_login(funnel_history["marketer"])
     html = client.get(reverse("insights:marketing"), MARCH).content.decode()
     assert "+50.0 pts vs previous" in html  # MQL → SQL: 50% in March, 0 of 1 before
     assert "+300.0% vs previous" in html  # MQLs: 4 against 1
 
 
-def test_a_version_of_another_model_is_refused_next_to_the_field(client, history):
+def test_a_version_of_another_model_is_refused_next_to_the_field(client, funnel_history):
     first = ModelVersionFactory(model__name="One")
     other = ModelVersionFactory(model__name="Two")
-    client.force_login(history["marketer"])
+    client.force_login(funnel_history["marketer"])
     response = client.get(
         reverse("insights:marketing"), {"model": first.model_id, "version": other.pk}
     )
