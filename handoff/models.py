@@ -210,6 +210,8 @@ class Mql(models.Model):
             models.Index(
                 fields=["qualified_at"], condition=Q(team__isnull=True), name="mql_unassigned"
             ),
+            # Cohorts of the funnel metrics (insights): the MQLs opened in a period.
+            models.Index(fields=["qualified_at"], name="mql_qualified_at"),
             # A rep's queue, in its order (selectors.queue_for_user; ascending puts NULLs last
             # on PostgreSQL): a page of 25 reads 25 index entries.
             models.Index(

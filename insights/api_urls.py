@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from insights import api
+from insights import api, metrics_api
+from insights.metrics import METRICS
 
 app_name = "insights-api"
 urlpatterns: list = [
@@ -10,5 +11,10 @@ urlpatterns: list = [
     path("deals/<int:pk>/", api.DealDetailApi.as_view(), name="deal"),
     path("campaign-spend/", api.SpendListCreateApi.as_view(), name="campaign-spend"),
     path("campaign-spend/<int:pk>/", api.SpendDetailApi.as_view(), name="campaign-spend-row"),
+    path("metrics/", metrics_api.MetricDefinitionsApi.as_view(), name="metric-definitions"),
+    *(
+        path(f"metrics/{name}/", metrics_api.metric_view(name).as_view(), name=f"metric-{name}")
+        for name in METRICS
+    ),
     path("", include("insights.calibration_api_urls")),
 ]

@@ -10,6 +10,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from insights import backtest_tasks  # noqa: F401 - registers the Celery task
         from insights.calibration_hooks import backtest_panel_for_page, rule_figures_for_editor
+        from insights.dashboard_views import home_for_user
         from insights.demo import demo_history_seed
         from insights.generate import history_generate_for_run
         from insights.imports import deals_import_kind, spend_import_kind
@@ -22,5 +23,6 @@ class InsightsConfig(AppConfig):
         hooks.import_kinds.register(spend_import_kind)
         hooks.demo_seed.register(demo_history_seed)
         hooks.data_generated.register(history_generate_for_run)
+        hooks.home_page.register(home_for_user)
         scoring_hooks.draft_page_panels.register(backtest_panel_for_page)
         scoring_hooks.rule_figures.register(rule_figures_for_editor)

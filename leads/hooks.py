@@ -13,6 +13,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed; insights: demo_history_seed |
 | import_kinds | the import pages and jobs (leads.imports.kinds) | insights: deals_import_kind, spend_import_kind |
 | data_generated | generate_data (leads.generate.data_history), after its contacts, stage history and events are committed and the events' indexes are back | insights: history_generate_for_run |
+| home_page | the home page (`/`) | insights: home_for_user |
 """
 
 from core.hooks import Hook
@@ -65,4 +66,10 @@ data_generated = Hook(
     `run` (the run tag), `seed`, `now`, `history_days` (how far back MQLs go) and `log` (a
     callable taking a line of progress); they commit their own chunks and return a summary
     string (or None).""",
+)
+
+home_page = Hook(
+    "home_page",
+    """Where a user lands on `/`. Receivers get `user` and return a URL or None; the first URL
+    wins, and with none the home page is the contacts list.""",
 )

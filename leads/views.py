@@ -33,6 +33,10 @@ DEFAULT_SORT = "-created"
 
 
 def home(request):
+    """The contacts list, unless an app above has a better first page for this user."""
+    for url in hooks.home_page(user=request.user):
+        if url:
+            return redirect(url)
     return redirect("contacts")
 
 

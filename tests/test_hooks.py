@@ -80,3 +80,7 @@ def test_a_receiver_registers_once_and_runs_in_registration_order():
     hook.register(first)  # ready() may run again: no second registration
     assert hook(value=3) == [1, 2]
     assert calls == [("first", {"value": 3}), ("second", {"value": 3})]
+
+
+def test_insights_chooses_the_home_page_by_role():
+    assert hooks.home_page.names() == ["insights.dashboard_views.home_for_user"]

@@ -48,8 +48,8 @@ def test_anonymous_cannot_change_a_stage(client, contact):
     assert contact.lifecycle_stage == LifecycleStage.LEAD
 
 
-def test_home_redirects_to_contacts(client, marketer):
-    response = login(client, marketer).get("/")
+def test_home_redirects_to_contacts_when_no_app_above_picks_a_page(client, db):
+    response = login(client, UserFactory()).get("/")
     assert response.status_code == 302
     assert response.url == reverse("contacts")
 
