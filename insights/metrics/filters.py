@@ -32,6 +32,11 @@ class MetricFilters:
     def days(self) -> int:
         return (self.end - self.start).days
 
+    @property
+    def last_day(self):
+        """The period's last day (`end` is the moment after it)."""
+        return (self.end - timedelta(days=1)).date()
+
     def previous(self) -> "MetricFilters":
         """The period of the same length just before this one."""
         length = self.end - self.start
