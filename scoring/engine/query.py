@@ -328,6 +328,14 @@ def _engagement(spec: ModelSpec, shape: str, d: Dialect) -> tuple[list[Sql], lis
     return aggregates, points
 
 
+def rule_columns(spec: ModelSpec, alias: str) -> list[tuple[str, str]]:
+    """(rule key, its points column under `alias`) for every rule, fit rules (f0…) first, then
+    engagement rules (e0…), in the spec's order: the columns of the scoring query."""
+    return [(r.key, f"{alias}.f{i}") for i, r in enumerate(spec.fit_rules)] + [
+        (r.key, f"{alias}.e{i}") for i, r in enumerate(spec.engagement_rules)
+    ]
+
+
 def _compile_query(
     spec: ModelSpec, shape: str, shadowed_by: tuple, d: Dialect, keyed: bool = False
 ) -> Template:
@@ -364,10 +372,9 @@ def _compile_query(
             f" AND NOT ({' AND '.join(s for s, _ in parts)})", [p for _, ps in parts for p in ps]
         )
     # Middle: sums and the breakdown.
-    fit_cols = [f"p.f{i}" for i in range(len(spec.fit_rules))]
-    eng_cols = [f"p.e{i}" for i in range(len(spec.engagement_rules))]
-    fired = [(r.key, c) for r, c in zip(spec.fit_rules, fit_cols, strict=True)]
-    fired += [(r.key, c) for r, c in zip(spec.engagement_rules, eng_cols, strict=True)]
+    fired = rule_columns(spec, "p")
+    fit_cols = [c for _, c in fired[: len(spec.fit_rules)]]
+    eng_cols = [c for _, c in fired[len(spec.fit_rules) :]]
     if keyed:  # the rules' points and their key; the breakdown is built for changed rows only
         breakdown = ", ".join(c for _, c in fired) + (", " if fired else "")
         breakdown += f"{d.concat_ws([c for _, c in fired]) if fired else repr('')}"
@@ -387,7 +394,7 @@ def _compile_query(
         breakdown_params + inner.params,
     )
     # Outer: total, grade, MQL eligibility.
-    keyed_columns = ", ".join(f"r.{c[2:]}" for _, c in fired) + (", " if fired else "")
+    keyed_columns = ", ".join(c for _, c in rule_columns(spec, "r")) + (", " if fired else "")
     keyed_columns += "r.points_key"
     total = round2("r.fit + r.engagement")
     by_total = f" OR {total} >= %s" if spec.total_min is not None else ""

@@ -18,6 +18,7 @@ from scoring.engine.query import (
     Sql,
     Template,
     compiled_query,
+    rule_columns,
     scope_sql,
     scoring_query,
     statement_key,
@@ -144,9 +145,7 @@ def _write_template(spec: ModelSpec, shape: str, shadowed_by: tuple, stale: bool
     d = Dialect("postgresql")
     query = compiled_query(spec, shape=shape, shadowed_by=shadowed_by, dialect=d, keyed=True)
     cs, hist = ContactScore._meta.db_table, ScoreHistory._meta.db_table
-    fired = [(r.key, f"s.f{i}") for i, r in enumerate(spec.fit_rules)]
-    fired += [(r.key, f"s.e{i}") for i, r in enumerate(spec.engagement_rules)]
-    breakdown, breakdown_params = d.json_fired(fired)
+    breakdown, breakdown_params = d.json_fired(rule_columns(spec, "s"))
     scope_text, scope_params = scope_sql(shape, "cs.contact_id", d)
     columns = ", ".join(SCORE_COLUMNS)
     picked = ", ".join(f"d.{c}" for c in SCORE_COLUMNS)
