@@ -9,6 +9,8 @@ rejected-rows report can be fixed and imported again without a stray apostrophe.
 
 import csv
 
+from django.http import HttpResponse
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -38,3 +40,10 @@ class _SafeWriter:
 def csv_writer(fh, **kwargs) -> _SafeWriter:
     """csv.writer(fh) whose text cells never start a formula."""
     return _SafeWriter(csv.writer(fh, **kwargs))
+
+
+def csv_download(filename: str) -> tuple[HttpResponse, _SafeWriter]:
+    """A CSV attachment named `filename` and the safe writer that fills it."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response, csv_writer(response)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import DomainError
 from core.http import list_template, page_render, page_require
 from core.roles import is_admin
-from core.spreadsheet import csv_writer
+from core.spreadsheet import csv_download
 from handoff import selectors, services
 from handoff.forms import (
     AcknowledgeForm,
@@ -221,9 +221,7 @@ def breach_export(request):
     if not valid:
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'
-    writer = csv_writer(response)
+    response, writer = csv_download("sla-breaches.csv")
     writer.writerow(CSV_COLUMNS)
     for b in filterset.qs.iterator(chunk_size=2000):
         writer.writerow(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from core.http import page_render
 from core.roles import ADMIN, MARKETING, SALES_MANAGER, SALES_REP, role_names
-from core.spreadsheet import csv_writer
+from core.spreadsheet import csv_download
 from handoff.models import Team
 from insights import dashboards
 from insights.metrics import MetricFiltersSerializer
@@ -187,10 +187,8 @@ def table_csv(request, page: str, table: str):
     found = board.all_tables().get(table)
     if found is None:
         raise Http404("No such table.")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"{page}-{table}-{filters.query()['start']}-{filters.query()['end']}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv_writer(response)
+    period = filters.query()
+    response, writer = csv_download(f"{page}-{table}-{period['start']}-{period['end']}.csv")
     writer.writerow(found.columns)
     writer.writerows(found.rows)
     return response
