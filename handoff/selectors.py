@@ -21,7 +21,7 @@ def managed_team_ids(user) -> list[int]:
     )
 
 
-def _scope(user, *, owner_field: str, team_field: str, routed_field: str = "") -> Q | None:
+def visibility_q(user, *, owner_field: str, team_field: str, routed_field: str = "") -> Q | None:
     """None: everything (admins); otherwise own rows plus those of teams the user manages
     (with `routed_field`: also rows with no team whose routing chose one of them)."""
     if is_admin(user):
@@ -35,7 +35,7 @@ def _scope(user, *, owner_field: str, team_field: str, routed_field: str = "") -
 
 def mqls_for_user(*, user) -> QuerySet[Mql]:
     qs = Mql.objects.select_related("contact__company", "owner", "team")
-    scope = _scope(user, owner_field="owner_id", team_field="team_id")
+    scope = visibility_q(user, owner_field="owner_id", team_field="team_id")
     return qs if scope is None else qs.filter(scope)
 
 
@@ -105,7 +105,7 @@ def clock_state(clock: SlaClock, now: datetime | None = None) -> str:
 
 def breaches_for_user(*, user) -> QuerySet[Breach]:
     qs = Breach.objects.select_related("mql__contact", "owner", "team", "policy", "acknowledged_by")
-    scope = _scope(user, owner_field="owner_id", team_field="team_id")
+    scope = visibility_q(user, owner_field="owner_id", team_field="team_id")
     return qs if scope is None else qs.filter(scope)
 
 
@@ -125,7 +125,7 @@ def sla_compliance(*, user, group_by: str, since: datetime, until: datetime) -> 
     )
     clocks = clocks.exclude(breach__waived_at__isnull=False)  # waived: not counted at all
     # An MQL nobody could take counts against the team its routing chose.
-    scope = _scope(
+    scope = visibility_q(
         user,
         owner_field="mql__owner_id",
         team_field="mql__team_id",

@@ -5,7 +5,7 @@ them (handoff.selectors), with marketing added."""
 from django.db.models import Q
 
 from core.roles import MARKETING, is_admin, role_names
-from handoff.selectors import managed_team_ids
+from handoff.selectors import visibility_q
 
 
 def sees_all(user) -> bool:
@@ -17,6 +17,4 @@ def mql_scope(user, prefix: str = "") -> Q | None:
     e.g. "mql__")."""
     if sees_all(user):
         return None
-    return Q(**{f"{prefix}owner_id": user.pk}) | Q(
-        **{f"{prefix}team_id__in": managed_team_ids(user)}
-    )
+    return visibility_q(user, owner_field=f"{prefix}owner_id", team_field=f"{prefix}team_id")
