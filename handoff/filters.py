@@ -48,8 +48,10 @@ class QueueFilter(django_filters.FilterSet):
 
 
 class BreachFilter(django_filters.FilterSet):
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all())
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all(), label="Rep")
+    team = django_filters.ModelChoiceFilter(field_name="breached_team", queryset=Team.objects.all())
+    owner = django_filters.ModelChoiceFilter(
+        field_name="breached_owner", queryset=get_user_model().objects.all(), label="Rep"
+    )
     policy = django_filters.ModelChoiceFilter(queryset=SlaPolicy.objects.all())
     kind = django_filters.ChoiceFilter(choices=SlaKind.choices)
     breached_after = UtcDateTimeFilter(field_name="breached_at", lookup_expr="gte")

@@ -395,7 +395,14 @@ class SlaPolicy(models.Model):
 
 
 class SlaClock(models.Model):
-    """One SLA clock of an MQL; open while neither stopped nor breached."""
+    """One SLA clock of an MQL: running until stopped (its step was done) or breached (it ran
+    out first; the breach scan records it on the clock itself, see Breach). A breached clock is
+    stopped all the same when its step is done, so the running clocks stay few.
+
+    The breach scan marks up to every running clock at once, and it must be cheap: none of the
+    columns it writes is indexed (nor named by an index's condition), and pages keep free room
+    (fillfactor 50, set in the migration), so PostgreSQL rewrites each row in place (a HOT
+    update) without touching an index."""
 
     # (Looked up through the unique (mql, kind) index.)
     mql = models.ForeignKey(Mql, on_delete=models.CASCADE, related_name="clocks", db_index=False)
@@ -405,25 +412,74 @@ class SlaClock(models.Model):
     at_risk_at = models.DateTimeField()
     due_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True)
     # When the owner was told it turned at risk (once; the breach scan does it).
     at_risk_notified_at = models.DateTimeField(null=True, blank=True)
+
+    # The breach, once the clock ran out: when the scan recorded it, the MQL's team and owner
+    # at that moment (the breach stays theirs whoever takes the MQL later), the manager's
+    # acknowledgement and the waiver. The references carry no database constraint and no
+    # index (the ORM still nulls them): the scan copies them from the MQL it joins, the others
+    # come from the signed-in user.
+    breached_at = models.DateTimeField(null=True, blank=True)
+    breached_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
+    breached_owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement = models.TextField(blank=True, default="", db_default="")
+    # Waived by a manager or admin: listed apart and left out of compliance figures.
+    waived_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waiver_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["mql", "kind"], name="slaclock_one_per_kind"),
         ]
         indexes = [
-            # The breach scan: open clocks by due time.
+            # The breach scan: running clocks by due time (it skips the breached ones on the
+            # rows, so that marking them changes no index).
             models.Index(
-                fields=["due_at"],
-                condition=Q(stopped_at__isnull=True, breached_at__isnull=True),
-                name="slaclock_open_due",
+                fields=["due_at"], condition=Q(stopped_at__isnull=True), name="slaclock_running_due"
             ),
+            # The breaches pages, newest first.
+            models.Index(fields=["-due_at", "-id"], name="slaclock_due"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} clock of MQL {self.mql_id}, due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class BreachManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(breached_at__isnull=False)
+
+
+class Breach(SlaClock):
+    """A clock that ran out, as the breaches pages, the API and the acknowledgement see it:
+    the same row as its SlaClock (same id), recorded once by the breach scan."""
+
+    objects = BreachManager()
+
+    class Meta:
+        proxy = True
+        verbose_name_plural = "breaches"
+        # Newest first by when they ran out (the scan records them within its minute).
+        ordering = ["-due_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} breach of MQL {self.mql_id}"
 
 
 class ClockChangeReason(models.TextChoices):
@@ -448,56 +504,6 @@ class ClockChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} clock of MQL {self.mql_id}: {self.old_due_at} → {self.new_due_at}"
-
-
-class Breach(models.Model):
-    """A clock that ran out, recorded once (one row per clock, whatever the schedulers do).
-
-    Its references carry no database constraint (the ORM still cascades and nulls them): the
-    breach scan writes them in bulk from the clock it has just locked and that clock's MQL, both
-    under constraints of their own, and the acknowledgement and waiver from the signed-in user;
-    seven per-row checks would prove nothing and were half the scan's time. Only the lookups
-    the pages use are indexed."""
-
-    clock = models.OneToOneField(
-        SlaClock, on_delete=models.CASCADE, related_name="breach", db_constraint=False
-    )
-    mql = models.ForeignKey(
-        Mql, on_delete=models.CASCADE, related_name="breaches", db_constraint=False
-    )
-    policy = models.ForeignKey(
-        SlaPolicy, on_delete=models.PROTECT, related_name="breaches", db_constraint=False,
-        db_index=False,
-    )  # fmt: skip
-    kind = models.CharField(max_length=20, choices=SlaKind.choices)
-    team = models.ForeignKey(
-        Team, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
-    )
-    owner = models.ForeignKey(
-        User, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
-    )
-    due_at = models.DateTimeField()
-    breached_at = models.DateTimeField(db_index=True)
-    acknowledged_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,
-    )  # fmt: skip
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledgement = models.TextField(blank=True)
-    # Waived by a manager or admin: listed apart and left out of compliance figures.
-    waived_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,
-    )  # fmt: skip
-    waived_at = models.DateTimeField(null=True, blank=True)
-    waiver_reason = models.TextField(blank=True)
-
-    class Meta:
-        verbose_name_plural = "breaches"
-        ordering = ["-breached_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} breach of MQL {self.mql_id}"
 
 
 class Notification(models.Model):

@@ -104,8 +104,10 @@ def clock_state(clock: SlaClock, now: datetime | None = None) -> str:
 
 
 def breaches_for_user(*, user) -> QuerySet[Breach]:
-    qs = Breach.objects.select_related("mql__contact", "owner", "team", "policy", "acknowledged_by")
-    scope = visibility_q(user, owner_field="owner_id", team_field="team_id")
+    qs = Breach.objects.select_related(
+        "mql__contact", "breached_owner", "breached_team", "policy", "acknowledged_by"
+    )
+    scope = visibility_q(user, owner_field="breached_owner_id", team_field="breached_team_id")
     return qs if scope is None else qs.filter(scope)
 
 
@@ -116,14 +118,24 @@ def breach_get_for_user(*, user, pk) -> Breach:
         raise Http404("No such breach.") from None
 
 
+# When a clock ended: breached, or else stopped in time (a breached clock is stopped later,
+# when its step is done late; it ended when it breached).
+CLOCK_ENDED = Coalesce("breached_at", "stopped_at")
+
+
+def clocks_ended(since: datetime, until: datetime) -> QuerySet[SlaClock]:
+    """The clocks that ended in [since, until), without the waived breaches (not counted at
+    all): what SLA compliance counts, here and in the reports."""
+    return SlaClock.objects.filter(
+        Q(breached_at__gte=since, breached_at__lt=until)
+        | Q(breached_at__isnull=True, stopped_at__gte=since, stopped_at__lt=until)
+    ).filter(waived_at__isnull=True)
+
+
 def sla_compliance(*, user, group_by: str, since: datetime, until: datetime) -> list[dict]:
     """Share of SLA clocks met per rep, team or week, over the clocks that ended (stopped in
     time, or breached) in [since, until). One aggregate query."""
-    clocks = SlaClock.objects.filter(
-        Q(stopped_at__gte=since, stopped_at__lt=until)
-        | Q(breached_at__gte=since, breached_at__lt=until)
-    )
-    clocks = clocks.exclude(breach__waived_at__isnull=False)  # waived: not counted at all
+    clocks = clocks_ended(since, until)
     # An MQL nobody could take counts against the team its routing chose.
     scope = visibility_q(
         user,
@@ -136,7 +148,7 @@ def sla_compliance(*, user, group_by: str, since: datetime, until: datetime) -> 
     group = {
         "rep": Coalesce("mql__owner__username", Value("(unassigned)")),
         "team": Coalesce("mql__team__name", "mql__routed_team__name", Value("(no team)")),
-        "week": TruncWeek(Coalesce("breached_at", "stopped_at")),
+        "week": TruncWeek(CLOCK_ENDED),
     }[group_by]
     rows = (
         clocks.values(group=group)

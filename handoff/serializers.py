@@ -179,8 +179,8 @@ class TouchOutSerializer(serializers.Serializer):
 
 class BreachSerializer(serializers.ModelSerializer):
     contact = serializers.CharField(source="mql.contact.email")
-    owner = UserRefSerializer(allow_null=True)
-    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+    owner = UserRefSerializer(source="breached_owner", allow_null=True)
+    team = serializers.CharField(source="breached_team.name", allow_null=True, default=None)
     policy = serializers.CharField(source="policy.name")
     acknowledged_by = UserRefSerializer(allow_null=True)
     waived_by = UserRefSerializer(allow_null=True)

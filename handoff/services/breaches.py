@@ -48,7 +48,8 @@ def breach_acknowledge(
 def breach_waive(*, breach: Breach, by: "User", reason: str, now: datetime | None = None) -> Breach:
     """A manager of the breach's team, or an admin, waives it with a reason (once): it is
     listed apart and left out of compliance figures."""
-    if not (is_admin(by) or (breach.team_id and breach.team_id in managed_team_ids(by))):
+    team_id = breach.breached_team_id
+    if not (is_admin(by) or (team_id and team_id in managed_team_ids(by))):
         raise ForbiddenError("Only the team's managers and admins can waive a breach.")
     reason = (reason or "").strip()
     if not reason:
@@ -104,16 +105,16 @@ def clocks_at_risk_notify(*, now: datetime | None = None) -> int:
 
 
 def breaches_record(*, now: datetime | None = None) -> int:
-    """Record every clock that ran out by `now` as a Breach, exactly once, and tell the rep and
+    """Record every clock that ran out by `now` as breached, exactly once, and tell the rep and
     the team's managers: one in-app notification and one email per person and scan, however
     many breaches it found. Returns how many breaches it recorded.
 
-    On PostgreSQL one statement does the work: a conditional UPDATE claims the due clocks over
-    the partial index of open clocks by due time (so a clock is claimed by one scan only, however
-    many schedulers run: a concurrent scan waits on the row locks, then skips them), the breaches
-    are inserted from its RETURNING rows, and from theirs come each recipient's count per kind
-    and first lines. Then notifications_send writes a notification per person and sends their
-    emails on commit.
+    On PostgreSQL one statement does the work: a conditional UPDATE marks the due running
+    clocks breached, with the MQL's team and owner (a clock is marked by one scan only, however
+    many schedulers run: a concurrent scan waits on the row locks, then skips them), and from
+    its RETURNING rows come each recipient's count per kind and first lines. No index names a
+    column it writes, so each row is rewritten in place (see SlaClock). Then
+    notifications_send writes a notification per person and sends their emails on commit.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -165,51 +166,38 @@ class BreachSummary:
 
 
 def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
-    """Mark the due open clocks breached at `now`, insert one Breach each; the number inserted
-    and, per recipient, the summary of theirs."""
+    """Mark the due running clocks breached at `now`; the number marked and, per recipient,
+    the summary of theirs."""
     at = connection.ops.adapt_datetimefield_value(now)
     clock, mql = SlaClock._meta.db_table, Mql._meta.db_table
-    claim = (
-        f"UPDATE {clock} SET breached_at = %s"
-        " WHERE stopped_at IS NULL AND breached_at IS NULL AND due_at <= %s"
-    )
-
-    def insert(source: str, *, once: bool) -> str:
-        # `once`: skip a clock that has its breach already. On PostgreSQL the claim is enough
-        # (a clock is claimed by one scan only) and the unique clock stays the guard: a plain
-        # insert costs a third less than a speculative one. (The WHERE also tells SQLite that
-        # ON CONFLICT is not part of the join.)
-        return (
-            f"INSERT INTO {Breach._meta.db_table} (clock_id, mql_id, policy_id, kind, team_id,"
-            " owner_id, due_at, breached_at, acknowledgement, waiver_reason)"
-            " SELECT c.id, c.mql_id, c.policy_id, c.kind, coalesce(m.team_id, m.routed_team_id),"
-            " m.owner_id, c.due_at, %s, '', ''"
-            f" FROM {source} c JOIN {mql} m ON m.id = c.mql_id WHERE c.due_at <= %s"
-        ) + (" ON CONFLICT (clock_id) DO NOTHING" if once else "")
-
-    new_columns = "id, mql_id, kind, team_id, owner_id"
+    due = "{0}stopped_at IS NULL AND {0}breached_at IS NULL AND {0}due_at <= %s"
+    new = "{0}id, {0}mql_id, {0}kind, {0}breached_team_id AS team_id, {0}breached_owner_id AS owner_id"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Sorting the recipients' lines in memory, and no JIT for a one-off plan.
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(
-                f"WITH claimed AS ({claim} RETURNING id, mql_id, policy_id, kind, due_at),"
-                f" new AS ({insert('claimed', once=False)} RETURNING {new_columns}), "
-                + _BREACH_SUMMARY_SQL,
-                [at, at, at, at, MemberRole.MANAGER, EMAIL_LINES],
+                f"WITH new AS (UPDATE {clock} c SET breached_at = %s,"
+                " breached_team_id = coalesce(m.team_id, m.routed_team_id),"
+                f" breached_owner_id = m.owner_id FROM {mql} m"
+                f" WHERE m.id = c.mql_id AND {due.format('c.')}"
+                f" RETURNING {new.format('c.')}), " + _BREACH_SUMMARY_SQL,
+                [at, at, MemberRole.MANAGER, EMAIL_LINES],
             )
         else:  # SQLite: the UPDATE holds the database's write lock until the commit
-            cursor.execute(claim, [at, at])
+            mql_of = f"(SELECT {{}} FROM {mql} m WHERE m.id = {clock}.mql_id)"
+            cursor.execute(
+                f"UPDATE {clock} SET breached_at = %s,"
+                f" breached_team_id = {mql_of.format('coalesce(m.team_id, m.routed_team_id)')},"
+                f" breached_owner_id = {mql_of.format('m.owner_id')} WHERE {due.format('')}",
+                [at, at],
+            )
             if not cursor.rowcount:
                 return 0, []
             cursor.execute(
-                insert(f"(SELECT * FROM {clock} WHERE breached_at = %s)", once=True),
-                [at, at, at],
-            )
-            cursor.execute(
-                f"WITH new AS (SELECT {new_columns} FROM {Breach._meta.db_table}"
-                " WHERE breached_at = %s), " + _BREACH_SUMMARY_SQL,
+                f"WITH new AS (SELECT {new.format('')} FROM {clock} WHERE breached_at = %s), "
+                + _BREACH_SUMMARY_SQL,
                 [at, MemberRole.MANAGER, EMAIL_LINES],
             )
         rows = cursor.fetchall()

@@ -98,13 +98,14 @@ def _clock(*, mql: Mql, kind: str, policy: SlaPolicy, start, calendar) -> SlaClo
 
 
 def clocks_stop(*, mql_ids: Iterable[int], kinds: Iterable[str], now: datetime) -> None:
-    """Stop the running clocks of these kinds of these MQLs (a breached clock stays breached)
-    and refresh their Mql.next_due_at. The one stopper: touches, assignment, decisions and
-    closing outside the queue all call it, for one MQL or many."""
+    """Stop the running clocks of these kinds of these MQLs and refresh their Mql.next_due_at.
+    A breached clock stays breached and is stopped too: when its step was done, late. The one
+    stopper: touches, assignment, decisions and closing outside the queue all call it, for one
+    MQL or many."""
     ids = list(mql_ids)
-    SlaClock.objects.filter(
-        mql_id__in=ids, kind__in=list(kinds), stopped_at__isnull=True, breached_at__isnull=True
-    ).update(stopped_at=now)
+    SlaClock.objects.filter(mql_id__in=ids, kind__in=list(kinds), stopped_at__isnull=True).update(
+        stopped_at=now
+    )
     _next_due_refresh(ids)
 
 

@@ -35,7 +35,7 @@ from django.db.models import F
 
 from core.db import analyze
 from feedback.models import Decision
-from handoff.models import Assignment, Breach, Mql, SlaClock, TeamMember, Touch
+from handoff.models import Assignment, Mql, SlaClock, TeamMember, Touch
 from insights.generate.builder import Builder, HistoryResult
 from insights.generate.setup import Route, generated_model_version, routes_ensure
 from insights.generate.vocabulary import CHUNK, DAY, PLANTED
@@ -145,7 +145,7 @@ def history_generate(
         total.spend_rows = spend_write(
             clock=builder.clock, lo=contact_id_min, hi=contact_id_max, start=start, seed=seed
         )
-        analyze(Mql, Assignment, Touch, SlaClock, Breach, Decision, Deal, CampaignSpend)
+        analyze(Mql, Assignment, Touch, SlaClock, Decision, Deal, CampaignSpend)
         analyze(Contact, TeamMember)
     total.seconds = time.perf_counter() - started
     return total

@@ -13,7 +13,6 @@ from feedback.models import Decision, Disposition, Outcome, RejectReason
 from handoff.models import (
     AssignedBy,
     Assignment,
-    Breach,
     Mql,
     MqlStatus,
     SlaClock,
@@ -36,7 +35,6 @@ from insights.generate.vocabulary import (
 )
 from insights.generate.writing import (
     ASSIGNMENT_COLUMNS,
-    BREACH_COLUMNS,
     CLOCK_COLUMNS,
     DEAL_COLUMNS,
     DECISION_COLUMNS,
@@ -485,7 +483,8 @@ class Builder:
     def _plan_clocks(self, plan: dict) -> list[tuple]:
         """(kind, started, at_risk, due, stopped, breached) of each clock, as epoch seconds: the
         delivery clock from qualification to assignment, first touch and decision from
-        assignment; one that ran out before it stopped is breached at its due time."""
+        assignment; one that ran out before it stopped is breached at its due time (and
+        stopped later all the same, when its step was done)."""
         team_id = plan["route"].team_id
         key = (team_id, self.version.model_id)
         if key not in self.policies:
@@ -505,7 +504,7 @@ class Builder:
                 out.append((kind, start, risk, due, stop, None))
             elif due <= now:
                 breached = min(now, due + self.rng.uniform(0, 300))  # the scan's minute
-                out.append((kind, start, risk, due, None, breached))
+                out.append((kind, start, risk, due, stop, breached))
             else:
                 out.append((kind, start, risk, due, None, None))
         return out
@@ -528,41 +527,28 @@ class Builder:
             return 0
         ids = reserve_ids(SlaClock, len(clocks))
         text = self.text
-        clock_rows, breach_rows = [], []
+        clock_rows, breaches = [], 0
         policy_of = {key[0]: p.pk for key, p in self.policies.items()}
         for pk, (plan, kind, start, risk, due, stopped, breached) in zip(ids, clocks, strict=True):
-            policy = str(policy_of[plan["route"].team_id])
+            team, owner = str(plan["route"].team_id), str(plan["owner"])
             clock_rows.append(
                 (
                     str(pk),
                     str(plan["id"]),
                     kind,
-                    policy,
+                    str(policy_of[plan["route"].team_id]),
                     text(start),
                     text(risk),
                     text(due),
                     text(stopped),
                     text(breached),
+                    team if breached is not None else None,
+                    owner if breached is not None else None,
                 )
             )
-            if breached is not None:
-                breach_rows.append(
-                    (
-                        str(pk),
-                        str(plan["id"]),
-                        policy,
-                        kind,
-                        str(plan["route"].team_id),
-                        str(plan["owner"]),
-                        text(due),
-                        text(breached),
-                        "",
-                        "",
-                    )
-                )
+            breaches += breached is not None
         write_rows(SlaClock._meta.db_table, CLOCK_COLUMNS, clock_rows)
-        write_rows(Breach._meta.db_table, BREACH_COLUMNS, breach_rows)
-        return len(breach_rows)
+        return breaches
 
 
 def _points(rng: random.Random, rule) -> int:

@@ -195,16 +195,6 @@ CLOCK_COLUMNS = (
     "due_at",
     "stopped_at",
     "breached_at",
-)
-BREACH_COLUMNS = (
-    "clock_id",
-    "mql_id",
-    "policy_id",
-    "kind",
-    "team_id",
-    "owner_id",
-    "due_at",
-    "breached_at",
-    "acknowledgement",
-    "waiver_reason",
+    "breached_team_id",
+    "breached_owner_id",
 )

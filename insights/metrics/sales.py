@@ -7,12 +7,10 @@ from django.db.models import (
     Count,
     Q,
 )
-from django.db.models.functions import (
-    Coalesce,
-)
 
 from feedback.models import Decision, Outcome
-from handoff.models import Breach, MqlStatus, SlaClock
+from handoff.models import Breach, MqlStatus
+from handoff.selectors import CLOCK_ENDED, clocks_ended
 from insights.metrics.common import (
     bucket_starts,
     day_of,
@@ -71,16 +69,9 @@ def _clock_filters(user, filters: MetricFilters) -> Q:
 
 
 def sla_compliance(*, user, filters: MetricFilters, now: datetime) -> dict:
-    clocks = (
-        SlaClock.objects.filter(
-            Q(stopped_at__gte=filters.start, stopped_at__lt=filters.end)
-            | Q(breached_at__gte=filters.start, breached_at__lt=filters.end)
-        )
-        .exclude(breach__waived_at__isnull=False)
-        .filter(_clock_filters(user, filters))
-    )
+    clocks = clocks_ended(filters.start, filters.end).filter(_clock_filters(user, filters))
     rows = (
-        clocks.annotate(bucket=trunc(filters.grain, Coalesce("breached_at", "stopped_at")))
+        clocks.annotate(bucket=trunc(filters.grain, CLOCK_ENDED))
         .values("bucket")
         .annotate(clocks=Count("pk"), breached=Count("pk", filter=Q(breached_at__isnull=False)))
         .order_by("bucket")

@@ -38,10 +38,10 @@ def test_a_rep_sees_only_their_own_breaches_and_cannot_acknowledge(client, peopl
     body = client.get(BREACHES).content.decode()
     assert "Ada Tester" in body and "Grace Tester" not in body
     assert 'class="inline-ack"' not in body
-    mine = Breach.objects.filter(owner=people["rep"]).first()
+    mine = Breach.objects.filter(breached_owner=people["rep"]).first()
     response = client.post(f"/sla/breaches/{mine.pk}/acknowledge/", {"note": "done"})
     assert response.status_code == 403
-    theirs = Breach.objects.filter(owner=people["other_rep"]).first()
+    theirs = Breach.objects.filter(breached_owner=people["other_rep"]).first()
     response = client.post(f"/sla/breaches/{theirs.pk}/acknowledge/", {"note": "done"})
     assert response.status_code == 404
     assert not Breach.objects.filter(acknowledged_at__isnull=False).exists()
@@ -66,7 +66,7 @@ def test_a_marketer_and_anonymous_are_refused(client, people, breaches):
 
 
 def test_the_manager_acknowledges_with_a_note(client, people, breaches):
-    breach = Breach.objects.filter(owner=people["rep"]).first()
+    breach = Breach.objects.filter(breached_owner=people["rep"]).first()
     client.force_login(people["manager"])
     response = client.post(f"/sla/breaches/{breach.pk}/acknowledge/", {"note": ""})
     assert response.status_code == 400
@@ -111,7 +111,7 @@ def test_the_csv_export_has_the_filtered_breaches(client, people, breaches):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = rows_of(response)
-    expected = Breach.objects.filter(owner=people["rep"])
+    expected = Breach.objects.filter(breached_owner=people["rep"])
     assert sorted(int(r["breach_id"]) for r in rows) == sorted(b.pk for b in expected)
     assert {r["owner"] for r in rows} == {"rep1"}
     assert {r["team"] for r in rows} == {"Inside sales"}
@@ -121,11 +121,11 @@ def test_the_csv_export_has_the_filtered_breaches(client, people, breaches):
 
 
 def people_email(breaches, owner) -> str:
-    return next(b.mql.contact.email for b in breaches if b.owner_id == owner.pk)
+    return next(b.mql.contact.email for b in breaches if b.breached_owner_id == owner.pk)
 
 
 def test_csv_cells_never_start_a_formula(client, people, breaches):
-    breach = Breach.objects.filter(owner=people["rep"]).first()
+    breach = Breach.objects.filter(breached_owner=people["rep"]).first()
     Breach.objects.filter(pk=breach.pk).update(
         acknowledged_at=timezone.now(), acknowledgement="=HYPERLINK(1)"
     )

@@ -19,7 +19,14 @@ from handoff.models import (
     SlaKind,
     SlaPolicy,
 )
-from handoff.services import breach_waive, breaches_record, clock_times, mqls_assign, mqls_open
+from handoff.services import (
+    breach_waive,
+    breaches_record,
+    clock_times,
+    mql_touch,
+    mqls_assign,
+    mqls_open,
+)
 from handoff.tasks import sla_scan
 from leads.models import LifecycleStage
 from leads.services import stage_change
@@ -155,7 +162,7 @@ def test_a_manager_of_the_team_waives_a_breach_with_a_reason(breach, team_manage
 def test_only_the_teams_managers_and_admins_may_waive(breach, people, api_as):
     url = f"/api/v1/sla/breaches/{breach.pk}/waive/"
     payload = {"reason": "no"}
-    assert api_as(breach.owner).post(url, payload, format="json").status_code == 403
+    assert api_as(breach.breached_owner).post(url, payload, format="json").status_code == 403
     assert api_as(people["outsider"]).post(url, payload, format="json").status_code == 404
     with pytest.raises(ForbiddenError):
         breach_waive(breach=breach, by=people["outsider"], reason="not mine")
@@ -175,6 +182,19 @@ def test_waived_breaches_are_listed_apart_and_left_out_of_compliance(breach, tea
     assert [b["id"] for b in waived] == [breach.pk]
     after = client.get(f"/api/v1/sla/compliance/?group=team&since={since}").json()
     assert [row["breached"] for row in after] == [0]
+
+
+def test_a_breach_done_late_counts_once_in_the_week_it_breached(breach, team_manager, api_as):
+    # Done a week after it breached: the clock ended when it breached, not when it stopped.
+    mql_touch(mql=breach.mql, by=breach.breached_owner, kind="call", now=MONDAY + timedelta(days=8))
+    client = api_as(team_manager)
+
+    def breached(since: str, until: str) -> list[int]:
+        url = f"/api/v1/sla/compliance/?group=team&since={since}&until={until}"
+        return [row["breached"] for row in client.get(url).json()]
+
+    assert breached("2026-06-01T00:00:00Z", "2026-06-08T00:00:00Z") == [1]
+    assert breached("2026-06-08T00:00:00Z", "2026-06-15T00:00:00Z") == []
 
 
 def test_the_breaches_page_waives_with_htmx_and_exports_the_waiver(breach, team_manager, client):

@@ -78,7 +78,11 @@ def test_an_mql_nobody_could_take_breaches_to_the_routed_teams_managers(
     assert breaches_record(now=FRIDAY_4PM + timedelta(hours=2)) == 1
 
     breach = Breach.objects.get()
-    assert (breach.kind, breach.team, breach.owner) == (SlaKind.DELIVERY, berlin_team, None)
+    assert (breach.kind, breach.breached_team, breach.breached_owner) == (
+        SlaKind.DELIVERY,
+        berlin_team,
+        None,
+    )
     assert Notification.objects.filter(
         user=team_manager, message__startswith="SLA breached"
     ).exists()

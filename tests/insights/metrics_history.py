@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from feedback.models import Decision, Disposition, Outcome, RejectReason
-from handoff.models import Breach, MqlStatus, SlaClock, SlaKind, SlaPolicy
+from handoff.models import MqlStatus, SlaClock, SlaKind, SlaPolicy
 from insights.metrics.filters import MetricFilters
 from insights.models import CampaignSpend, Deal, DealStage
 from leads.models import StageChange
@@ -149,7 +149,7 @@ def funnel_history_fixture(funnel_now, people, team):
         due_at=at(3, 4),
         stopped_at=at(3, 2, 12),
     )
-    late = SlaClock.objects.create(
+    SlaClock.objects.create(  # breached
         mql=m2,
         kind=SlaKind.FIRST_TOUCH,
         policy=policy,
@@ -157,15 +157,7 @@ def funnel_history_fixture(funnel_now, people, team):
         at_risk_at=at(3, 9, 8),
         due_at=at(3, 9, 9),
         breached_at=at(3, 9, 9),
-    )
-    Breach.objects.create(
-        clock=late,
-        mql=m2,
-        policy=policy,
-        kind=SlaKind.FIRST_TOUCH,
-        team=team,
-        owner=rep1,
-        due_at=at(3, 9, 9),
-        breached_at=at(3, 9, 9),
+        breached_team=team,
+        breached_owner=rep1,
     )
     return {"m0": m0, "m1": m1, "m2": m2, "m3": m3, "m4": m4, **people}
