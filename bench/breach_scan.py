@@ -103,6 +103,7 @@ def ensure_data(mqls: int, *, reps: int = 20, team_name: str = TEAM) -> list[int
                     WHERE k.mql_id = m.id AND k.kind = %s)""",
                 [kind, policy.pk, now, now, now + timedelta(days=days), team.pk, kind],
             )
+        cursor.execute(f"ANALYZE {SlaClock._meta.db_table}")  # what it just filled
         cursor.execute(  # the queue's order, as handoff.services.clocks._next_due_refresh keeps it
             f"""UPDATE {Mql._meta.db_table} m SET next_due_at = (
                     SELECT min(k.due_at) FROM {SlaClock._meta.db_table} k
