@@ -13,16 +13,15 @@ from django.http import Http404
 
 from insights.models import CampaignSpend, Deal, DealStage
 from leads.models import Company, Contact
-from leads.selectors import contacts_for_user
+from leads.selectors import Scope, contact_scope, contacts_for_user
 
 
 def deals_for_user(*, user) -> QuerySet[Deal]:
     """The deals of the contacts this user may see."""
-    visible = contacts_for_user(user=user)
     deals = Deal.objects.select_related("contact", "company")
-    if not visible.query.where:
+    if contact_scope(user) is Scope.ALL:
         return deals  # every contact: no need to join them
-    return deals.filter(contact__in=visible.values("pk"))
+    return deals.filter(contact__in=contacts_for_user(user=user).values("pk"))
 
 
 def deal_get_for_user(*, user, pk) -> Deal:
