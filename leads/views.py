@@ -39,7 +39,6 @@ SORTS = {
 DEFAULT_SORT = "-created"
 COMPANY_SORTS = {
     "name": ("name",),
-    "domain": ("domain",),
     "industry": ("industry",),
     "country": ("country",),
     "contacts": ("visible_contacts",),
