@@ -14,11 +14,12 @@ class InsightsConfig(AppConfig):
         from insights.demo import demo_history_seed
         from insights.generate import history_generate_for_run
         from insights.imports import deals_import_kind, spend_import_kind
-        from insights.panels import deals_panel_for_page
+        from insights.panels import company_deals_panel_for_page, deals_panel_for_page
         from leads import hooks
         from scoring import hooks as scoring_hooks
 
         hooks.contact_page_panels.register(deals_panel_for_page)
+        hooks.company_page_panels.register(company_deals_panel_for_page)
         hooks.import_kinds.register(deals_import_kind)
         hooks.import_kinds.register(spend_import_kind)
         hooks.demo_seed.register(demo_history_seed)

@@ -5,21 +5,23 @@ managers and admins every contact's, a rep those of the contacts they own). Camp
 roles with insights.view_campaignspend (marketers, admins).
 """
 
-from django.db.models import QuerySet, Sum
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
-from insights.models import CampaignSpend, Deal
-from leads.models import Contact
-from leads.selectors import contacts_for_user
+from insights.models import CampaignSpend, Deal, DealStage
+from leads.models import Company, Contact
+from leads.selectors import Scope, contact_scope, contacts_for_user
 
 
 def deals_for_user(*, user) -> QuerySet[Deal]:
     """The deals of the contacts this user may see."""
-    visible = contacts_for_user(user=user)
     deals = Deal.objects.select_related("contact", "company")
-    if not visible.query.where:
+    if contact_scope(user) is Scope.ALL:
         return deals  # every contact: no need to join them
-    return deals.filter(contact__in=visible.values("pk"))
+    return deals.filter(contact__in=contacts_for_user(user=user).values("pk"))
 
 
 def deal_get_for_user(*, user, pk) -> Deal:
@@ -30,9 +32,51 @@ def deal_get_for_user(*, user, pk) -> Deal:
         raise Http404("No such deal") from None
 
 
-def contact_deals(*, user, contact: Contact) -> list[Deal]:
-    """A contact's deals, newest first, for a user who may see the contact."""
-    return list(deals_for_user(user=user).filter(contact=contact).order_by("-created_at", "-id"))
+DEALS_SHOWN = 100  # the newest deals a page lists; the count and totals cover all of them
+
+
+@dataclass(frozen=True)
+class DealsListed:
+    deals: list[Deal]  # newest first, at most DEALS_SHOWN
+    count: int
+    won: Decimal
+    open: Decimal  # the open pipeline
+
+    @property
+    def truncated(self) -> bool:
+        return self.count > len(self.deals)
+
+
+def deals_listed(
+    *, user, contact: Contact | None = None, company: Company | None = None
+) -> DealsListed:
+    """The deals of a contact (Deal.contact) or of a company (Deal.company) that the user may
+    see, newest first, with how many there are and the totals won and open. For a contact or a
+    company the user may see (the page checked that); a rep gets the deals of their own contacts.
+    Two queries at most: the totals are summed from the list unless it was cut."""
+    if (contact is None) == (company is None):
+        raise ValueError("deals_listed: give a contact or a company")
+    where = {"contact": contact} if contact is not None else {"company": company}
+    deals_qs = deals_for_user(user=user).filter(**where)
+    deals = list(deals_qs.order_by("-created_at", "-id")[: DEALS_SHOWN + 1])
+    if len(deals) <= DEALS_SHOWN:
+        return DealsListed(
+            deals=deals,
+            count=len(deals),
+            won=sum((d.amount for d in deals if d.stage == DealStage.WON), Decimal(0)),
+            open=sum((d.amount for d in deals if d.stage == DealStage.OPEN), Decimal(0)),
+        )
+    totals = deals_qs.aggregate(
+        count=Count("pk"),
+        won=Sum("amount", filter=Q(stage=DealStage.WON)),
+        open=Sum("amount", filter=Q(stage=DealStage.OPEN)),
+    )
+    return DealsListed(
+        deals=deals[:DEALS_SHOWN],
+        count=totals["count"],
+        won=totals["won"] or Decimal(0),
+        open=totals["open"] or Decimal(0),
+    )
 
 
 def spend_for_user(*, user) -> QuerySet[CampaignSpend]:

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from core.filters import UtcDateTimeFilter
 from leads import hooks
-from leads.models import Contact, LifecycleStage
+from leads.models import Company, Contact, LifecycleStage
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -38,6 +38,23 @@ class ContactFilter(django_filters.FilterSet):
                 | Q(last_name__icontains=term)
                 | Q(company__name__icontains=term)
             )
+        return queryset
+
+
+class CompanyFilter(django_filters.FilterSet):
+    """Filters of the companies page: search (name, domain), industry, country."""
+
+    search = django_filters.CharFilter(method="filter_search", label="Search")
+    industry = django_filters.CharFilter(lookup_expr="iexact")
+    country = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Company
+        fields = ["industry", "country"]
+
+    def filter_search(self, queryset, name, value):
+        for term in value.split():
+            queryset = queryset.filter(Q(name__icontains=term) | Q(domain__icontains=term))
         return queryset
 
 

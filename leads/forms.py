@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from leads.filters import ContactFilter
+from leads.filters import CompanyFilter, ContactFilter
 from leads.models import LifecycleStage
 
 
@@ -39,6 +39,23 @@ class ContactPageFilter(ContactFilter):
         else:
             # Reps see only their own contacts: an owner filter would only confuse.
             del fields["owner"]
+
+
+class CompanyPageFilter(CompanyFilter):
+    """CompanyFilter with widgets for people."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.form.fields
+        fields["search"].widget = forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name or domain",
+                "aria-label": "Search companies",
+            }
+        )
+        fields["industry"].widget.attrs["placeholder"] = "e.g. Software"
+        fields["country"].widget.attrs.update({"placeholder": "e.g. DE", "maxlength": 2})
 
 
 class StageChangeForm(forms.Form):

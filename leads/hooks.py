@@ -10,6 +10,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | contacts_changed | contact_create, contact_update, company_update, event ingest, imports | scoring: contacts_rescore_queue |
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
 | contact_page_panels | the contact page | scoring: score_panel_for_page; insights: deals_panel_for_page |
+| company_page_panels | the company page | insights: company_deals_panel_for_page |
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed; insights: demo_history_seed |
 | import_kinds | the import pages and jobs (leads.imports.kinds) | insights: deals_import_kind, spend_import_kind |
 | data_generated | generate_data (leads.generate.data_history), after its contacts, stage history and events are committed and the events' indexes are back | insights: history_generate_for_run |
@@ -42,6 +43,14 @@ contact_page_panels = Hook(
     "contact_page_panels",
     """Panels that apps above add to the contact page. Receivers get `user` and `contact` and
     return a core.hooks.Panel (template, context, scripts) or None.""",
+)
+
+company_page_panels = Hook(
+    "company_page_panels",
+    """Panels that apps above add to the company page. Receivers get `user` and `company` (one
+    the user may see: leads.selectors.companies_for_user) and return a core.hooks.Panel
+    (template, context, scripts) or None. What a panel lists is the receiver's to narrow to what
+    the user may see (e.g. the contacts of the company the user may see).""",
 )
 
 demo_seed = Hook(

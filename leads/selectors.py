@@ -1,22 +1,48 @@
-"""Reads of the leads domain. Every read of a contact goes through the user it is for."""
+"""Reads of the leads domain. Every read of a contact or a company goes through the user it is for.
 
+Who sees what, in one place: a user with leads.view_contact and leads.view_all_contacts
+(marketing, managers, admins) sees every contact and every company; a user with
+leads.view_contact only (reps) sees the contacts they own and the companies of those contacts;
+anyone else sees nothing.
+"""
+
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from leads.models import ActivityEvent, Contact, StageChange
+from leads.models import ActivityEvent, Company, Contact, StageChange
+
+
+class Scope(enum.Enum):
+    """How much of the contacts (and companies) a user sees."""
+
+    NONE = "none"
+    OWN = "own"  # the contacts they own, the companies of those
+    ALL = "all"
+
+
+def contact_scope(user) -> Scope:
+    """The one rule of who sees which contacts; contacts_for_user and companies_for_user apply it."""
+    if not user.is_authenticated or not user.has_perm("leads.view_contact"):
+        return Scope.NONE
+    if user.has_perm("leads.view_all_contacts"):
+        return Scope.ALL
+    return Scope.OWN
 
 
 def contacts_for_user(*, user) -> QuerySet[Contact]:
     """The contacts this user may see: all of them with view_all_contacts, else those they own."""
     qs = Contact.objects.select_related("company", "owner")
-    if not user.is_authenticated or not user.has_perm("leads.view_contact"):
+    scope = contact_scope(user)
+    if scope is Scope.NONE:
         return qs.none()
-    if user.has_perm("leads.view_all_contacts"):
+    if scope is Scope.ALL:
         return qs
     return qs.filter(owner=user)
 
@@ -27,6 +53,40 @@ def contact_get_for_user(*, user, pk) -> Contact:
         return contacts_for_user(user=user).get(pk=pk)
     except (Contact.DoesNotExist, ValueError, TypeError):
         raise Http404("No such contact") from None
+
+
+def companies_for_user(*, user) -> QuerySet[Company]:
+    """The companies this user may see: every one for who sees every contact, else those with at
+    least one contact the user may see (contacts_for_user). Each has `visible_contacts`: how many
+    of its contacts the user may see."""
+    scope = contact_scope(user)
+    if scope is Scope.NONE:
+        return Company.objects.none()
+    visible = contacts_for_user(user=user).filter(company=OuterRef("pk"))
+    per_company = visible.order_by().values("company").annotate(n=Count("pk")).values("n")
+    companies = Company.objects.annotate(
+        visible_contacts=Coalesce(Subquery(per_company), Value(0), output_field=IntegerField())
+    )
+    if scope is Scope.ALL:
+        return companies
+    return companies.filter(Exists(visible))
+
+
+def company_get_for_user(*, user, pk) -> Company:
+    """One company, or 404 when it does not exist or the user may not see it."""
+    try:
+        return companies_for_user(user=user).get(pk=pk)
+    except (Company.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such company") from None
+
+
+def company_contacts(*, user, company: Company) -> QuerySet[Contact]:
+    """The company's contacts this user may see, by name."""
+    return (
+        contacts_for_user(user=user)
+        .filter(company=company)
+        .order_by("last_name", "first_name", "email", "id")
+    )
 
 
 @dataclass(frozen=True)

@@ -7,4 +7,6 @@ urlpatterns = [
     path("contacts/", views.contact_list, name="contacts"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact"),
     path("contacts/<int:pk>/stage/", views.contact_stage_change, name="contact-stage"),
+    path("companies/", views.company_list, name="companies"),
+    path("companies/<int:pk>/", views.company_detail, name="company"),
 ]

@@ -14,9 +14,16 @@ from core.exceptions import DomainError
 from core.http import list_template, page_render
 from leads import hooks
 from leads.filters import contact_filterset
-from leads.forms import ContactPageFilter, StageChangeForm
-from leads.models import ActivityEvent, Contact, StageChange
-from leads.selectors import contact_get_for_user, contacts_for_user, stage_stays
+from leads.forms import CompanyPageFilter, ContactPageFilter, StageChangeForm
+from leads.models import ActivityEvent, Company, Contact, StageChange
+from leads.selectors import (
+    companies_for_user,
+    company_contacts,
+    company_get_for_user,
+    contact_get_for_user,
+    contacts_for_user,
+    stage_stays,
+)
 from leads.services import stage_change
 
 PAGE_SIZE = 25
@@ -30,6 +37,14 @@ SORTS = {
     "created": ("created_at",),
 }
 DEFAULT_SORT = "-created"
+COMPANY_SORTS = {
+    "name": ("name",),
+    "industry": ("industry",),
+    "country": ("country",),
+    "contacts": ("visible_contacts",),
+}
+COMPANY_DEFAULT_SORT = "name"
+COMPANY_CONTACTS_SHOWN = 100
 
 
 def home(request):
@@ -40,9 +55,9 @@ def home(request):
     return redirect("contacts")
 
 
-def _ordering(sort: str) -> list:
+def _ordering(sort: str, sorts: dict = SORTS) -> list:
     desc = sort.startswith("-")
-    fields = SORTS[sort.lstrip("-")]
+    fields = sorts[sort.lstrip("-")]
     ordering = [F(f).desc(nulls_last=True) if desc else F(f).asc(nulls_last=True) for f in fields]
     return [*ordering, "-id" if desc else "id"]
 
@@ -157,3 +172,45 @@ def contact_stage_change(request, pk: int):
             )
             return redirect("contact", pk=contact.pk)
     return _contact_page(request, contact, form, status=400)
+
+
+@require_GET
+def company_list(request):
+    filterset = CompanyPageFilter(
+        request.GET or None, queryset=companies_for_user(user=request.user), request=request
+    )
+    sort = request.GET.get("sort", COMPANY_DEFAULT_SORT)
+    if sort.lstrip("-") not in COMPANY_SORTS:
+        sort = COMPANY_DEFAULT_SORT
+    valid = not filterset.is_bound or filterset.is_valid()
+    companies = (
+        filterset.qs.order_by(*_ordering(sort, COMPANY_SORTS)) if valid else Company.objects.none()
+    )
+    page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "sort": sort,
+        "sort_field": sort.lstrip("-"),
+        "sort_desc": sort.startswith("-"),
+        "filters_valid": valid,
+    }
+    return page_render(request, list_template(request, "leads/company_list.html"), context)
+
+
+@require_GET
+def company_detail(request, pk: int):
+    company = company_get_for_user(user=request.user, pk=pk)
+    contacts = list(company_contacts(user=request.user, company=company)[:COMPANY_CONTACTS_SHOWN])
+    context = {
+        "company": company,
+        "contacts": contacts,
+        "contacts_limit": COMPANY_CONTACTS_SHOWN,
+        "panels": [
+            panel
+            for panel in hooks.company_page_panels(user=request.user, company=company)
+            if panel is not None
+        ],
+    }
+    return render(request, "leads/company_detail.html", context)

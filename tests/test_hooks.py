@@ -27,6 +27,12 @@ def test_scoring_adds_score_filters_and_the_score_panel_to_the_contact_pages():
     ]
 
 
+def test_insights_adds_the_deals_panel_to_the_company_page():
+    assert hooks.company_page_panels.names() == [
+        "insights.panels.company_deals_panel_for_page",
+    ]
+
+
 def test_insights_adds_deals_and_campaign_spend_to_the_csv_imports():
     assert hooks.import_kinds.names() == [
         "insights.imports.deals_import_kind",
