@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
@@ -22,6 +23,13 @@ def _profile_page(request, new_key: str | None = None):
     response = render(request, "account/profile.html", context)
     add_never_cache_headers(response)
     return response
+
+
+@require_GET
+@login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the pages' <link rel="icon"> says."""
+    return redirect(static("img/favicon.svg"))
 
 
 @require_GET
