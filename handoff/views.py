@@ -12,11 +12,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import DomainError
 from core.http import list_template, page_render, page_require
-from core.roles import is_admin
+from core.roles import ADMIN, MARKETING, SALES_MANAGER, SALES_REP, is_admin, role_names
 from core.spreadsheet import csv_download
 from handoff import selectors, services
 from handoff.forms import (
@@ -41,6 +42,17 @@ QUEUE_PAGE_SIZE = 25
 
 def _sees_teams(user) -> bool:
     return is_admin(user) or bool(selectors.managed_team_ids(user))
+
+
+def home_for_user(*, user) -> str | None:
+    """Where handoff's people land on `/` (the leads home_page hook): admins on the SLA
+    breaches, reps on their queue. Managers and marketers get their dashboards from insights."""
+    roles = role_names(user)
+    if ADMIN in roles:
+        return reverse("handoff:breaches")
+    if SALES_REP in roles and not roles & {SALES_MANAGER, MARKETING}:
+        return reverse("handoff:queue")
+    return None
 
 
 @require_GET

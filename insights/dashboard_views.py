@@ -30,7 +30,8 @@ QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
 
 def home_for_user(*, user) -> str | None:
-    """Marketers and admins land on the marketing dashboard, sales on the sales dashboard."""
+    """Marketers land on the marketing dashboard, managers on the sales dashboard (admins and
+    reps land on handoff's pages first, see handoff.views.home_for_user)."""
     roles = role_names(user)
     if roles & {MARKETING, ADMIN}:
         return reverse("insights:marketing")

@@ -14,7 +14,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed; insights: demo_history_seed |
 | import_kinds | the import pages and jobs (leads.imports.kinds) | insights: deals_import_kind, spend_import_kind |
 | data_generated | generate_data (leads.generate.data_history), after its contacts, stage history and events are committed and the events' indexes are back | insights: history_generate_for_run |
-| home_page | the home page (`/`) | insights: home_for_user |
+| home_page | the home page (`/`) | handoff: home_for_user; insights: home_for_user |
 """
 
 from core.hooks import Hook

@@ -89,4 +89,7 @@ def test_a_receiver_registers_once_and_runs_in_registration_order():
 
 
 def test_insights_chooses_the_home_page_by_role():
-    assert hooks.home_page.names() == ["insights.dashboard_views.home_for_user"]
+    assert hooks.home_page.names() == [
+        "handoff.views.home_for_user",
+        "insights.dashboard_views.home_for_user",
+    ]

@@ -18,9 +18,9 @@ MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
     ("who", "page"),
     [
         ("marketer", "insights:marketing"),
-        ("admin", "insights:marketing"),
+        ("admin", "handoff:breaches"),
         ("manager", "insights:sales"),
-        ("rep", "insights:sales"),
+        ("rep", "handoff:queue"),
     ],
 )
 def test_the_home_page_depends_on_the_role(client, people, who, page):
