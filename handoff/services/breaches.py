@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -23,7 +25,6 @@ from handoff.services.notifications import (
     notifications_send,
     notify_many,
 )
-from leads.models import Contact
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -206,7 +207,8 @@ def _breaches_claim(now: datetime) -> tuple[int, list[BreachSummary]]:
 
 # Over `new` (the breaches just recorded): one row with their number, then per recipient (the
 # rep, and each active manager of the team) a row per kind with its count and a row for each of
-# their first EMAIL_LINES breaches.
+# their first EMAIL_LINES breaches (named afterwards: a few hundred lookups by key, where a join in
+# the statement would read every MQL and contact).
 _BREACH_SUMMARY_SQL = f"""
     recipients AS (
         SELECT id, mql_id, kind, owner_id AS user_id FROM new WHERE owner_id IS NOT NULL
@@ -221,21 +223,28 @@ _BREACH_SUMMARY_SQL = f"""
             FROM recipients r
         ) ranked WHERE nth <= %s
     )
-    SELECT CAST(NULL AS INTEGER), CAST(NULL AS TEXT), count(*), CAST(NULL AS BIGINT),
-           CAST(NULL AS TEXT) FROM new
+    SELECT CAST(NULL AS INTEGER), CAST(NULL AS TEXT), count(*), CAST(NULL AS BIGINT) FROM new
     UNION ALL
-    SELECT user_id, kind, count(*), NULL, NULL FROM recipients GROUP BY user_id, kind
+    SELECT user_id, kind, count(*), NULL FROM recipients GROUP BY user_id, kind
     UNION ALL
-    SELECT f.user_id, f.kind, NULL, f.mql_id,
-           coalesce(nullif(trim(ct.first_name || ' ' || ct.last_name), ''), ct.email)
-    FROM firsts f JOIN {Mql._meta.db_table} m ON m.id = f.mql_id
-    JOIN {Contact._meta.db_table} ct ON ct.id = m.contact_id
+    SELECT user_id, kind, NULL, mql_id FROM firsts
 """
+
+
+NAME = ("contact__first_name", Value(" "), "contact__last_name")
 
 
 def _breach_summaries(rows: list[tuple], now: datetime) -> tuple[int, list[BreachSummary]]:
     recorded, by_user = 0, {}
-    for user_id, kind, count, mql_id, who in rows:
+    names = dict(
+        Mql.objects.filter(pk__in={row[3] for row in rows if row[3] is not None}).values_list(
+            "pk",
+            Coalesce(
+                NullIf(Trim(Concat(*NAME)), Value("")), "contact__email", output_field=CharField()
+            ),
+        )
+    )
+    for user_id, kind, count, mql_id in rows:
         if user_id is None:
             recorded = count
             continue
@@ -243,6 +252,7 @@ def _breach_summaries(rows: list[tuple], now: datetime) -> tuple[int, list[Breac
         if count is not None:
             summary.kinds[kind] = count
         else:
+            who = names[mql_id]
             summary.lines.append((f"SLA breached: {SlaKind(kind).label} for {who}", mql_id))
     emails = get_user_model().objects.filter(pk__in=list(by_user)).values_list("pk", "email")
     page = _breaches_url(now)
