@@ -286,6 +286,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# The empty choice of every filter's select: "Any", not Django's "---------".
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600)
