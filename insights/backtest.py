@@ -19,7 +19,8 @@ examples. Runs in a Celery task (insights.backtest_tasks) with progress on the B
 * rejected, still sent: rejected and still an MQL under the draft;
 * new: never an MQL, MQL-eligible under the draft at its latest activity.
 
-"Won": the contact has a won deal created at or after the MQL's qualification.
+"Won": as in the funnel metrics, the contact has a won deal created once the MQL had opened and
+before the contact's next MQL opened (insights.metrics.funnel.won_deal_after_opening).
 """
 
 from datetime import datetime, timedelta
@@ -33,14 +34,8 @@ from django.utils import timezone
 from core.exceptions import DomainError
 from feedback.models import Decision
 from handoff.models import Mql
-from insights.models import (
-    AnchorKind,
-    Backtest,
-    BacktestAnchor,
-    BacktestStatus,
-    Deal,
-    DealStage,
-)
+from insights.metrics.funnel import won_deal_after_opening
+from insights.models import AnchorKind, Backtest, BacktestAnchor, BacktestStatus, Deal
 from leads.models import ActivityEvent, Company, Contact
 from scoring.engine import Scope, scoring_query
 from scoring.engine.run import SESSION_SETTINGS
@@ -190,27 +185,14 @@ def _anchors_insert(backtest: Backtest) -> int:
             # One inserter at a time: a backtest's anchors get consecutive ids, so its chunks
             # (id ranges) hold no other backtest's rows.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('insights.backtest_anchors'))")
+        decided, decided_params = _decided_sql(backtest, since)
         cursor.execute(
             f"INSERT INTO {t['anchor']} (backtest_id, contact_id, mql_id, as_of, kind, outcome,"
             " won, in_segment, eligible)"
-            " SELECT %s, m.contact_id, m.id, d.decided_at, %s, d.outcome,"
-            f" CASE WHEN EXISTS (SELECT 1 FROM {t['deal']} x WHERE x.contact_id = m.contact_id"
-            " AND x.stage = %s AND x.created_at >= m.qualified_at) THEN %s ELSE %s END, %s, %s"
-            f" FROM {t['decision']} d JOIN {t['mql']} m ON m.id = d.mql_id"
-            " WHERE m.scoring_model_id = %s AND d.decided_at > %s AND d.decided_at <= %s"
-            " ORDER BY m.contact_id, d.decided_at, d.id",  # contact order: see Scope
-            [
-                backtest.pk,
-                AnchorKind.MQL,
-                DealStage.WON,
-                True,
-                False,
-                False,
-                False,
-                backtest.scoring_model_id,
-                adapt(since),
-                adapt(backtest.as_of),
-            ],
+            " SELECT %s, b.contact_id, b.id, b.decision_at, %s, b.outcome, b.won, %s, %s"
+            f" FROM ({decided}) b"
+            " ORDER BY b.contact_id, b.decision_at, b.decision_id",  # contact order: see Scope
+            [backtest.pk, AnchorKind.MQL, False, False, *decided_params],
         )
         count += cursor.rowcount
         if backtest.include_new:
@@ -235,6 +217,29 @@ def _anchors_insert(backtest: Backtest) -> int:
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {t['anchor']}")
     return count
+
+
+def _decided_sql(backtest: Backtest, since: datetime) -> tuple[str, list]:
+    """The model's MQLs decided in (since, as_of], with the decision's time, id and outcome and
+    whether the MQL was won: the funnel metrics' own expression (insights.metrics.funnel)."""
+    decided = (
+        Mql.objects.filter(
+            scoring_model_id=backtest.scoring_model_id,
+            decision__decided_at__gt=since,
+            decision__decided_at__lte=backtest.as_of,
+        )
+        .order_by()
+        .values(
+            "id",
+            "contact_id",
+            decision_at=F("decision__decided_at"),
+            decision_id=F("decision__id"),
+            outcome=F("decision__outcome"),
+            won=won_deal_after_opening(),
+        )
+    )
+    text, params = decided.query.sql_with_params()
+    return text, list(params)
 
 
 def _anchor_chunks(backtest: Backtest) -> list[tuple[int, int]]:

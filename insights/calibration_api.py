@@ -22,6 +22,7 @@ from insights.calibration_serializers import (
     ScoreGridSerializer,
     ThresholdsSerializer,
 )
+from insights.metrics.definitions import OUTCOMES
 from insights.models import Backtest
 from scoring.models import ScoringModel
 from scoring.selectors import model_get_for_user
@@ -55,9 +56,9 @@ class _Get(generics.GenericAPIView):
 @extend_schema(
     summary="Rule report of a scoring model",
     description="For each rule, among the model's MQLs decided in the last `days` days: where it "
-    "fired vs where it did not, the count, acceptance rate, won rate (a won deal created at or "
-    "after the MQL), lift (acceptance rate where it fired ÷ where it did not) and the top reject "
-    "reasons where it fired.",
+    "fired vs where it did not, the count, acceptance rate, won rate (won: "
+    f"{OUTCOMES['won']}), lift (acceptance rate where it fired ÷ where it did not) and the top "
+    "reject reasons where it fired.",
     parameters=[MODEL_ID, PeriodQuerySerializer],
     responses={200: RuleReportSerializer, 400: ERRORS, 403: ERRORS, 404: ERRORS},
 )

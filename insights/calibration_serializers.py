@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from insights.backtest import MAX_DAYS
 from insights.calibration_forms import DEFAULT_DAYS, DEFAULT_MONTHS, MAX_MONTHS, MAX_POINTS
+from insights.metrics.definitions import OUTCOMES
 from insights.models import Backtest
 
 
@@ -114,7 +115,7 @@ class GridCellSerializer(serializers.Serializer):
     engagement_band = serializers.IntegerField()
     count = serializers.IntegerField()
     accepted = serializers.IntegerField()
-    sql = serializers.IntegerField(help_text="Reached SQL at or after the MQL")
+    sql = serializers.IntegerField(help_text=f"Reached SQL: {OUTCOMES['reached_sql']}")
     won = serializers.IntegerField()
     acceptance = serializers.FloatField(**RATE)
     sql_rate = serializers.FloatField(**RATE)

@@ -5,9 +5,10 @@
 (fit, engagement, total; the rules that fired: Decision.rule_keys).
 
 * accepted: the decision was an accept;
-* reached SQL (MQL→SQL): the contact moved to `sql` at or after the MQL opened
-  (leads.StageChange; an accept does that, so does a later move by hand);
-* won: the contact has a won deal created at or after the MQL opened (insights.Deal).
+* reached SQL (MQL→SQL) and won: as the funnel metrics count them, with their expressions
+  (insights.metrics.funnel.reached_to_date("sql"), won_deal_after_opening(); the words are
+  insights.metrics.definitions.OUTCOMES): SQL or a later stage reached, a won deal created, once
+  the MQL had opened and before the contact's next MQL opened.
 
 Plain selector functions, callable from tests and the generated-data checks:
 rule_report(), score_grid(), threshold_frontier(), campaign_report().

@@ -6,13 +6,15 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from core.db import analyze_missing
-from feedback.models import Decision
+from feedback.models import Decision, Outcome
 from handoff.models import Mql
-from insights.models import Deal, DealStage
-from leads.models import LifecycleStage, StageChange
+from insights.metrics.funnel import reached_to_date, won_deal_after_opening
+from insights.models import Deal
+from leads.models import StageChange
 from scoring.models import ScoringModel
 
 DAY = timedelta(days=1)
@@ -27,8 +29,15 @@ def period(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
 
 
 COLUMNS = (
-    "m.fit AS fit, m.engagement AS engagement, m.total AS total, m.campaign AS campaign,"
-    " d.rule_keys AS keys, d.reason_id AS reason_id"
+    "fit",
+    "engagement",
+    "total",
+    "campaign",
+    "keys",
+    "reason_id",
+    "acc",
+    "sql_reached",
+    "won",
 )
 # Inside decided_shared(): ((model id, since, until), the temporary table holding them).
 _shared: ContextVar[tuple | None] = ContextVar("calibration_decided", default=None)
@@ -37,25 +46,32 @@ _shared: ContextVar[tuple | None] = ContextVar("calibration_decided", default=No
 def decided_sql(model: ScoringModel, since: datetime, until: datetime) -> tuple[str, list]:
     """The decided MQLs of `model` decided in [since, until), as a subquery with the columns
     fit, engagement, total, campaign (of the MQL), keys (the rules that fired), reason_id (of
-    the decision), and acc, sql_reached and won (0 or 1). Inside decided_shared() for the same
-    model and period: the temporary table computed once."""
+    the decision), and acc, sql_reached and won (0 or 1). Reached SQL and won are the funnel
+    metrics' own expressions (insights.metrics.funnel), so both count the same MQLs. Inside
+    decided_shared() for the same model and period: the temporary table computed once."""
     shared = _shared.get()
     if shared is not None and shared[0] == (model.pk, since, until):
         return f"SELECT * FROM {shared[1]}", []
-    adapt = connection.ops.adapt_datetimefield_value
-    mql, decision = Mql._meta.db_table, Decision._meta.db_table
-    deal, change = Deal._meta.db_table, StageChange._meta.db_table
-    text = (
-        f"SELECT {COLUMNS}, CASE WHEN d.outcome = 'accept' THEN 1 ELSE 0 END AS acc,"
-        f" CASE WHEN EXISTS (SELECT 1 FROM {change} sc WHERE sc.contact_id = m.contact_id"
-        " AND sc.to_stage = %s AND sc.changed_at >= m.qualified_at) THEN 1 ELSE 0 END"
-        " AS sql_reached,"
-        f" CASE WHEN EXISTS (SELECT 1 FROM {deal} x WHERE x.contact_id = m.contact_id"
-        " AND x.stage = %s AND x.created_at >= m.qualified_at) THEN 1 ELSE 0 END AS won"
-        f" FROM {decision} d JOIN {mql} m ON m.id = d.mql_id"
-        " WHERE m.scoring_model_id = %s AND d.decided_at >= %s AND d.decided_at < %s"
+    decided = (
+        Mql.objects.filter(
+            scoring_model=model, decision__decided_at__gte=since, decision__decided_at__lt=until
+        )
+        .order_by()
+        .annotate(
+            keys=F("decision__rule_keys"),
+            reason_id=F("decision__reason_id"),
+            acc=_flag(Q(decision__outcome=Outcome.ACCEPT)),
+            sql_reached=_flag(reached_to_date("sql")),
+            won=_flag(won_deal_after_opening()),
+        )
+        .values(*COLUMNS)
     )
-    return text, [LifecycleStage.SQL, DealStage.WON, model.pk, adapt(since), adapt(until)]
+    text, params = decided.query.sql_with_params()
+    return text, list(params)
+
+
+def _flag(condition) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 @contextmanager

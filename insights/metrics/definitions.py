@@ -251,6 +251,16 @@ _DEFINITIONS = [
 
 DEFINITIONS: dict[str, MetricDefinition] = {d.key: d for d in _DEFINITIONS}
 
+# What became of one MQL, to date, in the words every page and doc uses for it: the funnel
+# metrics, the calibration and the backtests count it with the same expressions
+# (insights.metrics.funnel: reached_to_date("sql"), won_deal_after_opening()).
+OUTCOMES = {
+    "reached_sql": "the MQL's contact reached SQL or a later stage (opportunity, customer) once "
+    "the MQL had opened and before the contact's next MQL opened",
+    "won": "the MQL's contact has a won deal created once the MQL had opened and before the "
+    "contact's next MQL opened",
+}
+
 
 def definition(key: str) -> MetricDefinition:
     return DEFINITIONS[key]

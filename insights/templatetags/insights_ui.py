@@ -1,9 +1,11 @@
-"""Small formatting filters of the insights pages."""
+"""Small formatting filters of the insights pages, and the shared words for an MQL's outcome."""
 
 from datetime import datetime
 
 from django import template
 from django.utils.dateparse import parse_datetime
+
+from insights.metrics.definitions import OUTCOMES
 
 register = template.Library()
 
@@ -22,3 +24,9 @@ def isodate(value) -> datetime | None:
     if isinstance(value, datetime):
         return value
     return parse_datetime(value) if isinstance(value, str) else None
+
+
+@register.simple_tag
+def outcome(key: str) -> str:
+    """What "reached SQL" or "won" means for an MQL (insights.metrics.definitions.OUTCOMES)."""
+    return OUTCOMES[key]

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from feedback.models import RejectReason
 from feedback.services import mql_accept, mql_reject
-from handoff.models import Mql
+from handoff.models import Mql, MqlStatus
 from handoff.services import mqls_assign, mqls_open
 from insights.models import Deal, DealStage
-from leads.models import LifecycleStage
+from leads.models import Contact, LifecycleStage
+from leads.services import stage_change
 from scoring.models import ContactScore, ModelVersion
 from tests.factories import ContactFactory
 
@@ -29,7 +30,8 @@ def decided_mql(
     **contact_fields,
 ) -> Mql:
     """A contact scored under `version` (rules `fired`), opened as an MQL at `qualified_at`,
-    assigned to the fallback team's rep and accepted or rejected at `decided_at`."""
+    assigned to the fallback team's rep and accepted or rejected at `decided_at`. A `contact`
+    already decided qualifies again (moved back to mql, as the scoring does)."""
     contact = contact or ContactFactory(
         lifecycle_stage=LifecycleStage.MQL, campaign=campaign, **contact_fields
     )
@@ -49,7 +51,15 @@ def decided_mql(
             "scored_at": qualified_at,
         },
     )
-    [mql_id] = mqls_open(contact_ids=[contact.pk], now=qualified_at)
+    stage = Contact.objects.values_list("lifecycle_stage", flat=True).get(pk=contact.pk)
+    if stage == LifecycleStage.MQL:
+        [mql_id] = mqls_open(contact_ids=[contact.pk], now=qualified_at)
+    else:  # qualifying again: the scoring moves it back to mql, which opens its next MQL
+        stage_change(
+            contact=contact, to_stage=LifecycleStage.MQL, reason="Qualified again",
+            system="scoring", now=qualified_at,
+        )  # fmt: skip
+        mql_id = Mql.objects.get(contact=contact, status=MqlStatus.OPEN).pk
     mqls_assign(mql_ids=[mql_id], now=qualified_at)
     mql = Mql.objects.select_related("contact", "owner").get(pk=mql_id)
     decided_at = decided_at or qualified_at + timedelta(hours=2)
