@@ -35,3 +35,12 @@ def duration(value: timedelta | None) -> str:
     if minutes:
         return f"{minutes} min"
     return f"{seconds} s"
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """A phone number as written ("+49 30 1234-567", "(555) 010 2030") as a `tel:` link's target:
+    its digits, with the leading + of an international number."""
+    phone = (phone or "").strip()
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"tel:+{digits}" if phone.startswith("+") else f"tel:{digits}"

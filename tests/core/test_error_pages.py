@@ -3,6 +3,7 @@
 
 import pytest
 
+from core.templatetags.core_ui import tel_href
 from core.views import server_error
 
 
@@ -36,3 +37,11 @@ def test_filters_offer_any_not_dashes(client, people, path):
     client.force_login(people["admin"])
     page = client.get(path).content.decode()
     assert "<select" in page and "---------" not in page
+
+
+@pytest.mark.parametrize(
+    ("phone", "href"),
+    [("+49 (30) 1234-567", "tel:+49301234567"), ("(555) 010 2030", "tel:5550102030"), ("", "tel:")],
+)
+def test_a_phone_number_becomes_a_tel_link(phone, href):
+    assert tel_href(phone) == href

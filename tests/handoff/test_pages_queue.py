@@ -108,6 +108,19 @@ def test_logging_a_touch_stops_the_first_touch_clock(client, people, mqls):
     assert Mql.objects.get(pk=mql.pk).first_touch_at is not None
 
 
+def test_the_mql_page_calls_the_phone_and_logs_the_call_in_one_click(client, people, mqls):
+    mql = mqls["rep"]
+    mql.contact.phone = "+49 (30) 1234-567"
+    mql.contact.save(update_fields=["phone"])
+    page = login(client, people["rep"]).get(f"/queue/{mql.pk}/").content.decode()
+    assert 'href="tel:+49301234567"' in page
+    assert 'id="log-call"' in page
+
+    response = client.post(f"/queue/{mql.pk}/touch/", {"kind": "call"})  # what the button sends
+    assert response.status_code == 302
+    assert Touch.objects.get(mql=mql).kind == "call"
+
+
 def test_a_touch_of_an_unknown_kind_is_shown_next_to_the_field(client, people, mqls):
     mql = mqls["rep"]
     response = login(client, people["rep"]).post(f"/queue/{mql.pk}/touch/", {"kind": "fax"})
