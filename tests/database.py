@@ -14,9 +14,16 @@ MIGRATION_SEEDS = [
     ("scoring.migrations.0004_rescore_schedule", "create_schedule"),
 ]
 # RunPython operations that change the schema, not the rows.
-SCHEMA_ONLY = [("leads.migrations.0004_event_indexes_for_ingest", "event_type_collation")]
+SCHEMA_ONLY = [
+    ("leads.migrations.0004_event_indexes_for_ingest", "event_type_collation"),
+    ("handoff.migrations.0012_breach_on_clock", "keep_room_for_in_place_updates"),
+]
 # Data migrations that only correct rows stored before them: a new test database has none.
-ROWS_ADJUSTED = [("handoff.migrations.0007_sla_retime_waive_at_risk_bounds", "cap_policies")]
+ROWS_ADJUSTED = [
+    ("handoff.migrations.0007_sla_retime_waive_at_risk_bounds", "cap_policies"),
+    ("handoff.migrations.0012_breach_on_clock", "breaches_onto_clocks"),
+    ("handoff.migrations.0012_breach_on_clock", "stop_breached_clocks_of_closed_mqls"),
+]
 
 
 def migration_seeds_write(connection) -> None:
