@@ -80,7 +80,9 @@ def contact_list(request):
     shown = [contact.pk for contact in page]
     cells = [column.values(shown) for column in columns]
     for contact in page:
-        contact.extra_cells = [(c, values.get(contact.pk)) for c, values in zip(columns, cells)]
+        contact.extra_cells = [
+            (c, values.get(contact.pk)) for c, values in zip(columns, cells, strict=True)
+        ]
     # Search, owner and stage sit on top; every other filter (the apps' above too) under "More".
     more = [field for field in filterset.form if field.name not in ("search", "owner", "stage")]
     context = {
