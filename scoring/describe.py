@@ -95,11 +95,18 @@ def condition_text(field: str, operator: str, value, *, label: str | None = None
 
 
 def fit_rule_text(rule: dict) -> str:
-    cond = condition_text(rule["field"], rule["operator"], rule.get("value"))
-    return f"{cond} → {points(rule['points'])}"
+    return f"{rule_condition(rule)} → {points(rule['points'])}"
 
 
-def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str:
+def rule_condition(rule: dict, *, lookback_days: int | None = None) -> str:
+    """What a fit or engagement rule asks, without its points: "Seniority is C-level", "Page view
+    where url contains '/pricing' in the last 30 days" (what a stage change's reason lists)."""
+    if "event_type" not in rule:
+        return condition_text(rule["field"], rule["operator"], rule.get("value"))
+    return _engagement_condition(rule, lookback_days=lookback_days)
+
+
+def _engagement_condition(rule: dict, *, lookback_days: int | None) -> str:
     event = dict(EventType.choices).get(rule["event_type"], rule["event_type"])
     text = event
     if rule.get("property_name"):
@@ -119,7 +126,12 @@ def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str
         days = min(days or lookback_days, lookback_days)
     if days:
         text += f" in the last {number(days)} day{'s' if days != 1 else ''}"
-    if once:
+    return text
+
+
+def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str:
+    text = _engagement_condition(rule, lookback_days=lookback_days)
+    if rule["mode"] == EngagementMode.ONCE_AT_COUNT:
         return f"{text} → {points(rule['points'])} once"
     text += f" → {points(rule['points'])} each"
     if rule.get("cap"):
