@@ -23,6 +23,17 @@ class Panel:
     scripts: tuple[str, ...] = ()  # static paths the page loads (deferred) in its head
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column that another app adds to a list page (what a list's columns hook returns): the
+    header `label`, `values(ids)` giving each shown row's cell value by row id (one query for
+    the page, not one per row), and the `template` that renders a cell with `value`."""
+
+    label: str
+    values: Callable[[list[int]], dict[int, Any]]
+    template: str
+
+
 class Hook:
     """One hook point: a name, what it is for, and its receivers in call order."""
 

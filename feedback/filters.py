@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from core.filters import UtcDateTimeFilter
+from core.people import PersonFilter
 from feedback.models import Decision, Outcome, RejectReason
 from handoff.models import Team
 from scoring.models import ModelVersion, ScoringModel
@@ -15,9 +16,7 @@ class DecisionFilter(django_filters.FilterSet):
     reason = django_filters.ModelChoiceFilter(
         queryset=RejectReason.objects.all(), to_field_name="code"
     )
-    rep = django_filters.ModelChoiceFilter(
-        field_name="by", queryset=get_user_model().objects.all(), label="Rep"
-    )
+    rep = PersonFilter(field_name="by", queryset=get_user_model().objects.all(), label="Rep")
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all())
     source = django_filters.CharFilter(lookup_expr="iexact")
     campaign = django_filters.CharFilter(lookup_expr="iexact")

@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.filters import UtcDateTimeFilter
+from core.people import PersonFilter
 from handoff.models import Breach, Mql, SlaClock, SlaKind, SlaPolicy, Team
 from scoring.models import Grade
 
@@ -14,7 +15,7 @@ class QueueFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search")
     grade = django_filters.MultipleChoiceFilter(choices=Grade.choices)
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all())
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
+    owner = PersonFilter(queryset=get_user_model().objects.all())
     sla = django_filters.ChoiceFilter(
         method="filter_sla",
         label="SLA",
@@ -49,7 +50,7 @@ class QueueFilter(django_filters.FilterSet):
 
 class BreachFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(field_name="breached_team", queryset=Team.objects.all())
-    owner = django_filters.ModelChoiceFilter(
+    owner = PersonFilter(
         field_name="breached_owner", queryset=get_user_model().objects.all(), label="Rep"
     )
     policy = django_filters.ModelChoiceFilter(queryset=SlaPolicy.objects.all())

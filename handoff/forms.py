@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from core.exceptions import DomainError
 from core.filters import UtcDateTimeFilter
+from core.people import PersonChoiceField
 from core.roles import is_admin
 from handoff.filters import BreachFilter, QueueFilter
 from handoff.models import MemberRole, Team, TeamMember, TouchKind
@@ -41,13 +42,8 @@ def reps_for(user):
     )
 
 
-class RepChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.get_username()
-
-
 class ReassignForm(forms.Form):
-    owner = RepChoiceField(queryset=get_user_model().objects.none(), label="Give to")
+    owner = PersonChoiceField(queryset=get_user_model().objects.none(), label="Give to")
     note = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args, user, **kwargs):

@@ -68,6 +68,7 @@ def _capacity(request) -> tuple[dict, dict]:
 
 def _context(request, filters, errors, board, **extra) -> dict:
     query = request.GET.urlencode()
+    versions = ModelVersion.objects.select_related("model")
     return {
         "filters": filters,
         "values": {
@@ -79,9 +80,12 @@ def _context(request, filters, errors, board, **extra) -> dict:
         },
         "errors": errors,
         "models": ScoringModel.objects.order_by("name"),
-        "versions": ModelVersion.objects.select_related("model").order_by("model__name", "-number")[
-            :200
-        ],
+        # The chosen model's versions (all of them), else the newest 200 of every model.
+        "versions": (
+            versions.filter(model=filters.model).order_by("-number")
+            if filters.model is not None
+            else versions.order_by("-published_at", "-pk")[:200]
+        ),
         "teams": Team.objects.order_by("name"),
         "board": board,
         "charts_data": {c.key: c.data() for c in board.charts},

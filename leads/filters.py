@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from core.filters import UtcDateTimeFilter
+from core.people import PersonFilter
 from leads import hooks
 from leads.models import Company, Contact, LifecycleStage
 
@@ -16,7 +17,7 @@ class ContactFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         field_name="lifecycle_stage", choices=LifecycleStage.choices, label="Stage"
     )
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
+    owner = PersonFilter(queryset=get_user_model().objects.all())
     source = django_filters.CharFilter(lookup_expr="iexact")
     campaign = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(field_name="company__industry", lookup_expr="iexact")

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from core.people import display_name
 from leads.filters import CompanyFilter, ContactFilter
 from leads.models import LifecycleStage
 
@@ -33,7 +34,7 @@ class ContactPageFilter(ContactFilter):
             fields["owner"].queryset = (
                 get_user_model().objects.filter(is_active=True).order_by("username")
             )
-            fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+            fields["owner"].label_from_instance = display_name
             fields["owner"].empty_label = "Anyone"
             fields["owner"].widget.attrs["class"] = "autosubmit"
         else:

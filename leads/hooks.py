@@ -9,6 +9,7 @@ INSTALLED_APPS order. `tests/test_hooks.py` asserts exactly this wiring.
 | stage_changed | stage_change, stage_change_bulk (inside their transaction) | handoff: mqls_follow_stages |
 | contacts_changed | contact_create, contact_update, company_update, event ingest, imports | scoring: contacts_rescore_queue |
 | contact_filters | the contacts page and GET /api/v1/contacts/ | scoring: ContactScoreFilter |
+| contact_list_columns | the contacts page | scoring: score_column |
 | contact_page_panels | the contact page | scoring: score_panel_for_page; insights: deals_panel_for_page |
 | company_page_panels | the company page | insights: company_deals_panel_for_page |
 | demo_seed | seed_demo, after the demo contacts exist | scoring: demo_model_seed; handoff: demo_pipeline_seed; insights: demo_history_seed |
@@ -37,6 +38,13 @@ contact_filters = Hook(
     """Filters that apps above add to the contacts list. Each receiver is a django-filter
     FilterSet class mixed into leads.filters.ContactFilter (see contact_filterset): its filters
     join the page's and the API's, its filter_queryset calls super().""",
+)
+
+contact_list_columns = Hook(
+    "contact_list_columns",
+    """Columns that apps above add to the contacts page's table. Receivers get `user` and
+    return a core.hooks.Column or None; the page asks each column for the values of the
+    contacts it shows.""",
 )
 
 contact_page_panels = Hook(

@@ -76,25 +76,26 @@ def contact_list(request):
     valid = not filterset.is_bound or filterset.is_valid()
     contacts = filterset.qs.order_by(*_ordering(sort)) if valid else Contact.objects.none()
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = [c for c in hooks.contact_list_columns(user=request.user) if c is not None]
+    shown = [contact.pk for contact in page]
+    cells = [column.values(shown) for column in columns]
+    for contact in page:
+        contact.extra_cells = [
+            (c, values.get(contact.pk)) for c, values in zip(columns, cells, strict=True)
+        ]
+    # Search, owner and stage sit on top; every other filter (the apps' above too) under "More".
+    more = [field for field in filterset.form if field.name not in ("search", "owner", "stage")]
     context = {
         "filter": filterset,
         "form": filterset.form,
         "page": page,
+        "columns": columns,
         "sort": sort,
         "sort_field": sort.lstrip("-"),
         "sort_desc": sort.startswith("-"),
         "filters_valid": valid,
-        "more_filters_open": any(
-            request.GET.get(name)
-            for name in (
-                "source",
-                "campaign",
-                "industry",
-                "country",
-                "created_after",
-                "created_before",
-            )
-        ),
+        "more_filters": more,
+        "more_filters_open": any(request.GET.getlist(field.name) != [] for field in more),
     }
     return page_render(request, list_template(request, "leads/contact_list.html"), context)
 

@@ -20,10 +20,11 @@ class ScoringConfig(AppConfig):
         from scoring.demo import demo_model_seed
         from scoring.filters import ContactScoreFilter
         from scoring.rescore.queue import contacts_rescore_queue
-        from scoring.score_panel import score_panel_for_page
+        from scoring.score_panel import score_column, score_panel_for_page
 
         connection_created.connect(_sqlite_math, dispatch_uid="scoring_sqlite_math")
         hooks.contacts_changed.register(contacts_rescore_queue)
         hooks.contact_filters.register(ContactScoreFilter)
         hooks.contact_page_panels.register(score_panel_for_page)
+        hooks.contact_list_columns.register(score_column)
         hooks.demo_seed.register(demo_model_seed)

@@ -5,13 +5,13 @@ or `scoring.spec.rule_rows_to_dicts(model)` for the draft), e.g.
 
 * fit: "Job title contains 'vp' → +10"
 * engagement: "Page view where url contains '/pricing' in the last 30 days → +5 each, max 15",
-  "3 × Demo request in the last 90 days → +20 once"
+  "Demo request at least 3 times in the last 90 days → +20 once"
 * disqualifier: "Free-mail address: email domain is one of 'gmail.com' → never an MQL"
 """
 
 from dataclasses import dataclass
 
-from leads.models import EventType
+from leads.models import Company, Contact, EventType
 from scoring.catalogue import ATTRIBUTE_PREFIX, Operator
 from scoring.models import ContactScore, EngagementMode, ModelVersion
 
@@ -53,10 +53,25 @@ def field_label(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _value(value) -> str:
+def _choice_labels() -> dict[str, dict[str, str]]:
+    """{field: {stored value: label}} of the contact and company fields with choices
+    (seniority, department, …): a rule reads "Seniority is C-level", not 'c_level'."""
+    labels = {}
+    for model, prefix in ((Contact, ""), (Company, "company.")):
+        for f in model._meta.get_fields():
+            if getattr(f, "choices", None):
+                labels[prefix + f.name] = {str(k): str(v) for k, v in f.flatchoices}
+    return labels
+
+
+CHOICE_LABELS = _choice_labels()
+
+
+def _value(value, field: str | None = None) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return number(value)
-    return f"'{value}'"
+    label = CHOICE_LABELS.get(field, {}).get(str(value))
+    return label if label is not None else f"'{value}'"
 
 
 def condition_text(field: str, operator: str, value, *, label: str | None = None) -> str:
@@ -73,17 +88,25 @@ def condition_text(field: str, operator: str, value, *, label: str | None = None
         return f"{subject} {words}"
     if operator == Operator.BETWEEN and isinstance(value, list | tuple) and len(value) == 2:
         return f"{subject} between {number(value[0])} and {number(value[1])}"
+    known = field if label is None else None  # an event property has no choices
     if isinstance(value, list | tuple):
-        return f"{subject} {words} {', '.join(_value(v) for v in value)}"
-    return f"{subject} {words} {_value(value)}"
+        return f"{subject} {words} {', '.join(_value(v, known) for v in value)}"
+    return f"{subject} {words} {_value(value, known)}"
 
 
 def fit_rule_text(rule: dict) -> str:
-    cond = condition_text(rule["field"], rule["operator"], rule.get("value"))
-    return f"{cond} → {points(rule['points'])}"
+    return f"{rule_condition(rule)} → {points(rule['points'])}"
 
 
-def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str:
+def rule_condition(rule: dict, *, lookback_days: int | None = None) -> str:
+    """What a fit or engagement rule asks, without its points: "Seniority is C-level", "Page view
+    where url contains '/pricing' in the last 30 days" (what a stage change's reason lists)."""
+    if "event_type" not in rule:
+        return condition_text(rule["field"], rule["operator"], rule.get("value"))
+    return _engagement_condition(rule, lookback_days=lookback_days)
+
+
+def _engagement_condition(rule: dict, *, lookback_days: int | None) -> str:
     event = dict(EventType.choices).get(rule["event_type"], rule["event_type"])
     text = event
     if rule.get("property_name"):
@@ -94,15 +117,22 @@ def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str
             label=rule["property_name"],
         )
         text += f" where {prop}"
+    once = rule["mode"] == EngagementMode.ONCE_AT_COUNT
+    count = (rule.get("min_count") or 1) if once else 1
+    if count != 1:
+        text += f" at least {number(count)} times"
     days = rule.get("window_days")
     if lookback_days is not None:
         days = min(days or lookback_days, lookback_days)
     if days:
         text += f" in the last {number(days)} day{'s' if days != 1 else ''}"
+    return text
+
+
+def engagement_rule_text(rule: dict, *, lookback_days: int | None = None) -> str:
+    text = _engagement_condition(rule, lookback_days=lookback_days)
     if rule["mode"] == EngagementMode.ONCE_AT_COUNT:
-        count = rule.get("min_count") or 1
-        lead = f"{number(count)} × " if count != 1 else "A "
-        return f"{lead}{text} → {points(rule['points'])} once"
+        return f"{text} → {points(rule['points'])} once"
     text += f" → {points(rule['points'])} each"
     if rule.get("cap"):
         text += f", max {number(rule['cap'])}"

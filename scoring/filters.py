@@ -2,6 +2,7 @@
 leads.hooks.contact_filters."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef
 
 from scoring.models import ContactScore, Grade
@@ -16,7 +17,10 @@ class ContactScoreFilter(django_filters.FilterSet):
     score_min = django_filters.NumberFilter(method="filter_score", label="Score at least")
     score_max = django_filters.NumberFilter(method="filter_score", label="Score at most")
     grade = django_filters.MultipleChoiceFilter(
-        choices=Grade.choices, method="filter_score", label="Grade"
+        choices=Grade.choices,
+        method="filter_score",
+        label="Grade",
+        widget=forms.CheckboxSelectMultiple,
     )
     mql_eligible = django_filters.ChoiceFilter(
         choices=[("true", "Yes"), ("false", "No")], method="filter_score", label="MQL-eligible"

@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from core.hooks import Panel
+from core.hooks import Column, Panel
 from leads.models import Contact
 from scoring.describe import ExplainedRule, score_explained
 from scoring.models import ContactScore, ScoreHistory
-from scoring.selectors import contact_score_for_user
+from scoring.selectors import contact_score_for_user, current_scores_of
 
 HISTORY_POINTS = 200  # the latest changes shown in the chart
 
@@ -62,3 +62,13 @@ def score_panel_for_page(*, user, contact: Contact) -> Panel | None:
     panel = score_panel(user=user, contact=contact)
     scripts = ("vendor/chartjs/chart.umd.min.js", "js/score-chart.js") if panel.history else ()
     return Panel(template="scoring/partials/score_panel.html", context=panel, scripts=scripts)
+
+
+def score_column(*, user) -> Column | None:
+    """The contacts page's score column (leads.hooks.contact_list_columns): grade and total of
+    each shown contact's current score, for roles that read scoring models."""
+    if not user.has_perm("scoring.view_scoringmodel"):
+        return None
+    return Column(
+        label="Score", values=current_scores_of, template="scoring/partials/score_cell.html"
+    )

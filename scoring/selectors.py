@@ -72,12 +72,29 @@ def contact_current_score(*, contact: Contact) -> ContactScore | None:
     active model ahead in the list order (priority, then name) wins. Scores of inactive models
     are not current.
     """
-    return (
-        ContactScore.objects.filter(contact=contact, model__is_active=True)
-        .select_related("model", "model_version")
-        .order_by("-model__priority", "model__name")
-        .first()
+    return current_scores().filter(contact=contact).select_related("model", "model_version").first()
+
+
+def current_scores() -> QuerySet[ContactScore]:
+    """Scores of active models, the current one of each contact first (see
+    contact_current_score)."""
+    return ContactScore.objects.filter(model__is_active=True).order_by(
+        "-model__priority", "model__name"
     )
+
+
+def current_scores_of(contact_ids: list[int]) -> dict[int, dict]:
+    """{contact id: its current score's total, fit, engagement, grade and eligibility} for a
+    page of contacts, in one query; unscored contacts are missing."""
+    rows = (
+        current_scores()
+        .filter(contact_id__in=contact_ids)
+        .values("contact_id", "total", "fit", "engagement", "grade", "mql_eligible")
+    )
+    scores: dict[int, dict] = {}
+    for row in rows:
+        scores.setdefault(row["contact_id"], row)
+    return scores
 
 
 def contact_score_for_user(*, user, contact_id) -> tuple[Contact, ContactScore | None]:

@@ -21,6 +21,7 @@ def test_contact_changes_queue_a_rescore():
 
 def test_scoring_adds_score_filters_and_the_score_panel_to_the_contact_pages():
     assert hooks.contact_filters.names() == ["scoring.filters.ContactScoreFilter"]
+    assert hooks.contact_list_columns.names() == ["scoring.score_panel.score_column"]
     assert hooks.contact_page_panels.names() == [
         "scoring.score_panel.score_panel_for_page",
         "insights.panels.deals_panel_for_page",

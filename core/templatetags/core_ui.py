@@ -1,8 +1,10 @@
-"""Presentation helpers every page uses: role names and durations."""
+"""Presentation helpers every page uses: role names, people, durations and phone links."""
 
 from datetime import timedelta
 
 from django import template
+
+from core.people import display_name
 
 register = template.Library()
 
@@ -44,3 +46,9 @@ def tel_href(phone: str) -> str:
     phone = (phone or "").strip()
     digits = "".join(ch for ch in phone if ch.isdigit())
     return f"tel:+{digits}" if phone.startswith("+") else f"tel:{digits}"
+
+
+@register.filter
+def person(user) -> str:
+    """A person as the pages name them (core.people.display_name)."""
+    return display_name(user)

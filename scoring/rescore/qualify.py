@@ -12,7 +12,7 @@ from datetime import datetime
 
 from leads.models import LifecycleStage
 from leads.services import stage_change_bulk
-from scoring.catalogue import Operator
+from scoring.describe import points, rule_condition
 from scoring.models import ContactScore, ModelVersion
 
 SCORING_ACTOR = "scoring"
@@ -20,32 +20,12 @@ QUALIFYING_STAGES = (LifecycleStage.SUBSCRIBER, LifecycleStage.LEAD, LifecycleSt
 REASON_MAX = 2000
 
 
-def _points(value: float) -> str:
-    return f"{value:+g}"
-
-
-def rule_label(rule: dict) -> str:
-    """A short human description of a rule of a version's definition."""
-    if "event_type" in rule:
-        text = rule["event_type"].replace("_", " ")
-        if rule.get("property_name"):
-            op = Operator(rule["property_operator"]).label
-            text += f" with {rule['property_name']} {op} {rule.get('property_value')!r}"
-        if rule.get("min_count"):
-            text += f" ×{rule['min_count']}"
-        if rule.get("window_days"):
-            text += f" in {rule['window_days']} days"
-        return text
-    op = Operator(rule["operator"]).label
-    value = rule.get("value")
-    return f"{rule['field']} {op}" + ("" if value in (None, "", []) else f" {value!r}")
-
-
 def qualify_reason(*, version: ModelVersion, score: ContactScore) -> str:
     definition = version.definition
     rules = {r["key"]: r for r in definition["fit_rules"] + definition["engagement_rules"]}
+    lookback = definition.get("lookback_days")
     fired = [
-        f"{rule_label(rules[item['rule']])} ({_points(item['points'])})"
+        f"{rule_condition(rules[item['rule']], lookback_days=lookback)} ({points(item['points'])})"
         for item in score.breakdown
         if item["rule"] in rules
     ]

@@ -163,6 +163,8 @@ def test_a_version_of_another_model_is_refused_next_to_the_field(client, funnel_
     assert "This version is not of that model." in response.content.decode()
     ok = client.get(reverse("insights:marketing"), {"model": first.model_id, "version": first.pk})
     assert ok.status_code == 200 and f'value="{first.pk}" selected' in ok.content.decode()
+    # With a model chosen, the version list holds that model's versions only.
+    assert ">Two v1</option>" not in ok.content.decode()
 
 
 def test_the_period_reads_in_one_date_format(client, people):

@@ -38,7 +38,7 @@ PRICING = {
         (
             "fit_rules",
             {"field": "seniority", "operator": "in", "value": ["c_level", "vp"], "points": 20},
-            "Seniority is one of 'c_level', 'vp' → +20",
+            "Seniority is one of C-level, Vice president → +20",
         ),
         (
             "fit_rules",
@@ -53,7 +53,22 @@ PRICING = {
         (
             "engagement_rules",
             {"event_type": "demo_request", "mode": "once_at_count", "points": 20, "min_count": 3},
-            "3 × Demo request in the last 90 days → +20 once",
+            "Demo request at least 3 times in the last 90 days → +20 once",
+        ),
+        (
+            "engagement_rules",
+            {"event_type": "demo_request", "mode": "once_at_count", "points": 20, "min_count": 1},
+            "Demo request in the last 90 days → +20 once",
+        ),
+        (
+            "fit_rules",
+            {"field": "seniority", "operator": "equals", "value": "owner", "points": 5},
+            "Seniority is Owner / founder → +5",
+        ),
+        (
+            "fit_rules",
+            {"field": "job_title", "operator": "equals", "value": "vp", "points": 5},
+            "Job title is 'vp' → +5",
         ),
         (
             "engagement_rules",

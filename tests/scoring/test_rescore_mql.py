@@ -40,8 +40,9 @@ def test_a_lead_that_qualifies_becomes_mql_by_scoring_with_the_rules_that_fired(
     assert (change.from_stage, change.to_stage) == (S.LEAD, S.MQL)
     assert (change.actor_system, change.actor_user, change.override) == ("scoring", None, False)
     assert "Default v1" in change.reason
-    assert "job_title contains 'cmo' (+25)" in change.reason
-    assert "page view in 30 days (+10)" in change.reason
+    # The rules in the words of the model page (scoring.describe), with the points they gave.
+    assert "Job title contains 'cmo' (+25)" in change.reason
+    assert "Page view in the last 30 days (+10)" in change.reason
 
 
 def test_a_contact_below_the_thresholds_stays_a_lead(model):
