@@ -155,6 +155,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 # The organisation's one currency (ISO 4217): every deal amount and spend is in it.
 LEADBRIDGE_CURRENCY = (env_str("LEADBRIDGE_CURRENCY", "USD") or "USD").upper()
+# A rep hears of a new MQL at once, unless they heard of one within this many minutes: then the
+# ones assigned meanwhile come in one digest when that time is up (0: each at once).
+LEADBRIDGE_NEW_MQL_DIGEST_MINUTES = env_int("LEADBRIDGE_NEW_MQL_DIGEST_MINUTES", 5)
+if LEADBRIDGE_NEW_MQL_DIGEST_MINUTES < 0:
+    raise ImproperlyConfigured("LEADBRIDGE_NEW_MQL_DIGEST_MINUTES must be 0 or more minutes")
 USE_I18N = True
 USE_TZ = True
 

@@ -246,9 +246,17 @@ class Assignment(models.Model):
     by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField()
     note = models.CharField(max_length=500, blank=True)
+    # When the new owner was told (handoff.services.notifications.new_mqls_notify): at once,
+    # or in their next digest.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["owner"], condition=Q(notified_at__isnull=True), name="assignment_untold"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"MQL {self.mql_id} to {self.owner_id} ({self.how})"

@@ -17,8 +17,9 @@ def mqls_assign(mql_ids: list[int]) -> int:
 @shared_task(**RETRY)
 def sla_scan() -> dict:
     """Every minute (Celery beat): record newly breached clocks once, tell owners of clocks
-    turned at risk once, retry unassigned MQLs."""
+    turned at risk once, retry unassigned MQLs, send the new-MQL digests that are due."""
     breaches = services.breaches_record()
     at_risk = services.clocks_at_risk_notify()
     assigned = services.mqls_unassigned_retry()
-    return {"breaches": breaches, "at_risk": at_risk, "assigned": assigned}
+    told = services.new_mqls_notify()
+    return {"breaches": breaches, "at_risk": at_risk, "assigned": assigned, "new_mqls_told": told}

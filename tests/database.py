@@ -23,6 +23,7 @@ ROWS_ADJUSTED = [
     ("handoff.migrations.0007_sla_retime_waive_at_risk_bounds", "cap_policies"),
     ("handoff.migrations.0012_breach_on_clock", "breaches_onto_clocks"),
     ("handoff.migrations.0012_breach_on_clock", "stop_breached_clocks_of_closed_mqls"),
+    ("handoff.migrations.0013_assignment_notified", "told_when_assigned"),
 ]
 
 

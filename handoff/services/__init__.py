@@ -45,6 +45,7 @@ from handoff.services.notifications import (
     BATCH,
     EMAIL_LINES,
     Notice,
+    new_mqls_notify,
     notifications_mark_read,
     notifications_send,
     notify,
@@ -61,6 +62,7 @@ from handoff.services.teams import (
 )
 
 __all__ = [
+    "new_mqls_notify",
     "BATCH",
     "EMAIL_LINES",
     "BreachSummary",

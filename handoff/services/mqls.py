@@ -36,7 +36,7 @@ from handoff.services.clocks import (
     policy_for,
 )
 from handoff.services.locking import mqls_lock
-from handoff.services.notifications import _team_managers, notify
+from handoff.services.notifications import _team_managers, new_mqls_notify, notify
 from leads.models import Company, Contact
 from leads.selectors import contacts_attribution
 from scoring.engine.dialect import Dialect
@@ -300,7 +300,7 @@ def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -
         at=now,
     )
     _work_clocks_start(mql=mql, team=team, now=now)
-    notify(users=[member.user], message=f"New MQL for you: {mql.contact}", mql=mql, now=now)
+    new_mqls_notify(owner_ids=[member.user_id], now=now)
     return 1
 
 

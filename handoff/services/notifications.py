@@ -6,18 +6,20 @@ for you, one waiting, closed); the SLA breach scan sends its per-person summarie
 `notifications_mark_read` is the one writer of `read_at`, for the page and the API.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from handoff.models import MemberRole, Mql, Notification, TeamMember
+from handoff.models import Assignment, MemberRole, Mql, Notification, TeamMember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -134,6 +136,71 @@ def notify_many(
             )
         )
     notifications_send(notices=notices, subject=subject, now=now)
+
+
+def new_mqls_notify(*, now: datetime | None = None, owner_ids: Iterable[int] | None = None) -> int:
+    """Tell reps of the MQLs newly assigned to them (optionally only these owners'). A rep who
+    heard of none within LEADBRIDGE_NEW_MQL_DIGEST_MINUTES hears at once; one who did waits, and
+    the MQLs assigned meanwhile come in one digest when that time is up (the SLA scan calls this
+    every minute): a hundred MQLs routed at once are one notification and one email, not a
+    hundred. Each assignment is told once (claimed with a conditional update). Returns how many
+    assignments it told of."""
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.LEADBRIDGE_NEW_MQL_DIGEST_MINUTES)
+    untold = Assignment.objects.filter(
+        notified_at__isnull=True, previous_owner__isnull=True, owner__isnull=False
+    )
+    if owner_ids is not None:
+        untold = untold.filter(owner_id__in=list(owner_ids))
+    heard_lately = Assignment.objects.filter(owner=OuterRef("owner"), notified_at__gt=now - window)
+    with transaction.atomic():
+        ids = list(
+            untold.exclude(Exists(heard_lately))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        told = list(
+            Assignment.objects.filter(pk__in=ids, notified_at__isnull=True)
+            .select_related("owner", "mql__contact")
+            .order_by("owner_id", "at", "pk")
+        )
+        Assignment.objects.filter(pk__in=[a.pk for a in told]).update(notified_at=now)
+        by_owner: dict[int, list[Assignment]] = defaultdict(list)
+        for assignment in told:
+            by_owner[assignment.owner_id].append(assignment)
+        notifications_send(
+            notices=[_new_mqls_notice(items) for items in by_owner.values()],
+            subject="new MQLs",
+            now=now,
+        )
+    return len(told)
+
+
+def _new_mqls_notice(assignments: list[Assignment]) -> Notice:
+    owner, first = assignments[0].owner, assignments[0].mql
+    if len(assignments) == 1:
+        return Notice(
+            user_id=owner.pk,
+            email=owner.email or "",
+            message=f"New MQL for you: {first.contact}"[:MESSAGE_LENGTH],
+            url=_mql_url(first.pk),
+            mql_id=first.pk,
+        )
+    try:
+        queue = reverse("handoff:queue")
+    except NoReverseMatch:
+        queue = ""
+    return Notice(
+        user_id=owner.pk,
+        email=owner.email or "",
+        message=f"{len(assignments)} new MQLs for you",
+        url=queue,
+        lines=tuple(
+            (f"New MQL for you: {a.mql.contact}", _mql_url(a.mql_id))
+            for a in assignments[:EMAIL_LINES]
+        ),
+        total=len(assignments),
+    )
 
 
 def notifications_mark_read(
