@@ -192,12 +192,15 @@ def mqls_assign(*, mql_ids: Iterable[int], now: datetime | None = None) -> int:
         .select_related("contact")
         .order_by("qualified_at", "pk")
     )
-    assigned = 0
+    owners = []
     for mql in mqls:  # the batch that just qualified, not all contacts
         team, rule = mqls_route(mqls=[mql])[mql.pk]
         _routed_team_set(mql=mql, team=team, now=now)
-        assigned += _assign_one(mql=mql, team=team, rule=rule, now=now)
-    return assigned
+        owners.append(_assign_one(mql=mql, team=team, rule=rule, now=now))
+    assigned = [owner for owner in owners if owner is not None]
+    if assigned:  # each rep hears of the batch's MQLs in one notification (or their digest)
+        new_mqls_notify(owner_ids=set(assigned), now=now)
+    return len(assigned)
 
 
 @transaction.atomic
@@ -246,12 +249,13 @@ def _existing_owner(contact: Contact, available: set[int]) -> int | None:
 
 
 @transaction.atomic
-def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -> int:
+def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -> int | None:
+    """Give the MQL to a rep of `team`; the rep's user id, or None when nobody could take it."""
     if team is None:
         _log_unassigned(
             mql, None, rule, now, "No routing rule matched and there is no fallback team."
         )
-        return 0
+        return None
     mqls_lock(mql_ids=[mql.pk], team_ids=[team.pk])
     members = list(
         TeamMember.objects.select_for_update()
@@ -274,7 +278,7 @@ def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -
     ]
     if not available:
         _log_unassigned(mql, team, rule, now, f"No rep of {team} is available.")
-        return 0
+        return None
     by_user = {m.user_id: m for m in available}
     owner_id = _existing_owner(mql.contact, set(by_user))
     if owner_id is not None:
@@ -286,7 +290,7 @@ def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -
         team=team, owner=member.user, assigned_at=now
     )
     if claimed != 1:
-        return 0
+        return None
     TeamMember.objects.filter(pk=member.pk).update(assigned_total=F("assigned_total") + 1)
     Contact.objects.filter(pk=mql.contact_id).update(owner=member.user)
     Assignment.objects.create(
@@ -300,8 +304,7 @@ def _assign_one(*, mql: Mql, team: Team | None, rule: RoutingRule | None, now) -
         at=now,
     )
     _work_clocks_start(mql=mql, team=team, now=now)
-    new_mqls_notify(owner_ids=[member.user_id], now=now)
-    return 1
+    return member.user_id
 
 
 def _work_clocks_start(*, mql: Mql, team: Team, now: datetime) -> None:

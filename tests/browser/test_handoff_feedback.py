@@ -76,7 +76,7 @@ def test_a_rep_rejects_with_a_reason_and_marketing_sees_it(live_server, handoff,
     assert "Keys:" in page.locator("#queue-keys").inner_text()
     assert "Job title contains 'vp' → +60" in rows.first.inner_text()
     assert "Ada Lovelace" in rows.first.inner_text()  # same due time: the higher score first
-    assert page.locator("#nav-notifications .badge").inner_text() == "2"
+    assert page.locator("#nav-notifications .badge").inner_text() == "1"  # "2 new MQLs for you"
     screenshot("queue")
 
     # Search narrows the list through htmx and lands in the URL.
@@ -116,7 +116,7 @@ def test_a_rep_rejects_with_a_reason_and_marketing_sees_it(live_server, handoff,
     row = page.locator("table.decisions tbody tr").first
     text = row.inner_text()
     assert "Ada Lovelace" in text and "No budget" in text
-    assert "Spent the budget on robots" in text and "rep1" in text and "webinar" in text
+    assert "Spent the budget on robots" in text and "Rita" in text and "webinar" in text
     assert "Disqualified" in text and "Default v1" in text
     assert "Job title contains 'vp' → +60" in text
     counts = page.locator("#reason-counts tr[data-reason=no_budget]").inner_text()

@@ -31,42 +31,45 @@ def new_mql_notices(user) -> list[str]:
     )
 
 
-def test_the_first_new_mql_is_told_at_once_the_next_ones_in_one_digest(
+def test_a_batch_is_told_at_once_the_next_ones_in_one_digest(
     team, reps, django_capture_on_commit_callbacks
 ):
-    rep1, rep2 = reps
     with django_capture_on_commit_callbacks(execute=True):
         assign(6, START)  # three each, by weight
-    # Each rep heard of their first MQL at once, and of nothing else yet.
+    # Each rep heard of their batch at once, in one notification and one email.
     for rep in reps:
-        [first] = new_mql_notices(rep)
-        assert first.startswith("New MQL for you: ")
-    assert len(mail.outbox) == 2
+        assert new_mql_notices(rep) == ["3 new MQLs for you"]
+    assert sorted(m.subject for m in mail.outbox) == ["[LeadBridge] 3 new MQLs"] * 2
 
+    with django_capture_on_commit_callbacks(execute=True):
+        assign(2, START + timedelta(minutes=1))  # one each: they heard a minute ago, so wait
+    assert [len(new_mql_notices(rep)) for rep in reps] == [1, 1]
     assert new_mqls_notify(now=START + timedelta(minutes=4)) == 0  # within the 5 minutes
     with django_capture_on_commit_callbacks(execute=True):
-        assert new_mqls_notify(now=START + timedelta(minutes=5, seconds=1)) == 4
+        assert new_mqls_notify(now=START + timedelta(minutes=5, seconds=1)) == 2
 
     for rep in reps:
-        assert sorted(new_mql_notices(rep))[0] == "2 new MQLs for you"
+        assert any(m.startswith("New MQL for you: ") for m in new_mql_notices(rep))
         assert Notification.objects.filter(user=rep).count() == 2
-    digest = mail.outbox[-1]
-    assert digest.subject == "[LeadBridge] 2 new MQLs"
-    assert digest.body.count("New MQL for you: ") == 2
+    assert mail.outbox[-1].body.count("New MQL for you: ") == 1
     assert not Assignment.objects.filter(notified_at__isnull=True).exists()
     assert new_mqls_notify(now=START + timedelta(minutes=20)) == 0  # each told once
 
 
 def test_the_sla_scan_sends_the_digests_that_are_due(team, reps):
-    assign(4, START)
-    assert Assignment.objects.filter(notified_at__isnull=True).count() == 2
+    assign(2, START)
+    assign(4, START + timedelta(minutes=2))
+    assert Assignment.objects.filter(notified_at__isnull=True).count() == 4
+    with time_machine.travel(START + timedelta(minutes=4), tick=False):
+        assert sla_scan()["new_mqls_told"] == 0  # 4 minutes after they heard
     with time_machine.travel(START + timedelta(minutes=6), tick=False):
-        assert sla_scan()["new_mqls_told"] == 2
+        assert sla_scan()["new_mqls_told"] == 4
 
 
 @override_settings(LEADBRIDGE_NEW_MQL_DIGEST_MINUTES=0)
-def test_with_no_digest_window_each_new_mql_is_told_at_once(team, reps):
-    assign(4, START)
+def test_with_no_digest_window_each_batch_is_told_at_once(team, reps):
+    assign(2, START)
+    assign(2, START + timedelta(minutes=1))
     for rep in reps:
         assert len(new_mql_notices(rep)) == 2
     assert not Assignment.objects.filter(notified_at__isnull=True).exists()
